@@ -1,0 +1,135 @@
+"""``GeoFormerCalculator``: the ASE calculator of GeoFormer models."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+from ase.stress import full_3x3_to_voigt_6_stress
+
+from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch, species_indices
+from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
+from ase_geoformer.errors import ModelNotFoundError
+from ase_geoformer.nn.model import GeoFormer
+from ase_geoformer.predict import predict
+from ase_geoformer.zoo import DEFAULT_MODEL, shipped_model_path, shipped_models
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class GeoFormerCalculator(Calculator):
+    """Energies (eV), forces (eV/Å), per-atom energies and, for periodic cells, stress (eV/Å^3).
+
+    Args:
+        model: a shipped model name (e.g. ``"ethanol"``), a checkpoint path, or a ``GeoFormer``
+            module (copied, so the caller's module is left as it is). ``None`` loads the default
+            shipped model.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; ``None`` picks CUDA when available.
+        dtype: ``"float64"`` (default, for MD and finite differences) or ``"float32"``; set on this
+            calculator's copy of the model only, never as torch's global default.
+        dense_max_atoms: molecules up to this size use the dense all-pairs path; larger or
+            periodic structures use the neighbour-list path. Both give the same energies.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
+
+    def __init__(
+        self,
+        model: str | os.PathLike | GeoFormer | None = None,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype = "float64",
+        dense_max_atoms: int = 128,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.dtype = _resolve_dtype(dtype)
+        self.dense_max_atoms = int(dense_max_atoms)
+        self.checkpoint = _resolve_model(model)
+        module = self.checkpoint.model if self.checkpoint is not None else copy.deepcopy(model)
+        self.model: GeoFormer = module.to(device=self.device, dtype=self.dtype).eval()
+        self.model.requires_grad_(False)
+        self.species = self.model.config.species
+
+    def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
+        """ASE's checks, plus ``"info"`` when ``atoms.info`` changed since the last calculation."""
+        changes = super().check_state(atoms, tol)
+        if self.atoms is not None and not _same_info(atoms.info, self.atoms.info):
+            changes.append("info")
+        return changes
+
+    def calculate(
+        self,
+        atoms: Atoms | None = None,
+        properties: list[str] | tuple[str, ...] = ("energy",),
+        system_changes: list[str] = all_changes,
+    ) -> None:
+        super().calculate(atoms, properties, system_changes)
+        atoms = self.atoms
+        check_structure(atoms)
+        species_indices(atoms.numbers, self.species)
+        periodic = bool(atoms.pbc.all())
+        if atoms.pbc.any() or len(atoms) > self.dense_max_atoms:
+            batch = neighbour_list_batch([atoms], self.species, self.model.r_max, self.device, self.dtype)
+        else:
+            batch = dense_batch([atoms], self.species, self.device, self.dtype)
+        output = predict(self.model, batch, compute_forces=True, compute_stress=periodic and "stress" in properties)
+        energy = float(output["energy"][0].detach())
+        self.results = {
+            "energy": energy,
+            "free_energy": energy,
+            "energies": output["atomic_energies"].detach().reshape(-1).cpu().double().numpy(),
+            "forces": output["forces"].detach().reshape(-1, 3).cpu().double().numpy(),
+        }
+        if "stress" in output:
+            self.results["stress"] = full_3x3_to_voigt_6_stress(output["stress"][0].detach().cpu().double().numpy())
+
+
+def _resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        return dtype
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    raise ValueError(f"dtype must be 'float64' or 'float32' (or torch.float64/torch.float32), got {dtype!r}")
+
+
+def _resolve_model(model: str | os.PathLike | GeoFormer | None) -> Checkpoint | None:
+    """Load the checkpoint named by ``model``; ``None`` when ``model`` is already a module."""
+    if isinstance(model, GeoFormer):
+        return None
+    if isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a GeoFormer module, a checkpoint path or a shipped model name, got {type(model).__name__}")
+    if model is None:
+        if DEFAULT_MODEL not in shipped_models():
+            raise ModelNotFoundError(
+                f"GeoFormerCalculator() loads the default shipped model {DEFAULT_MODEL!r}, but this installation ships "
+                "no trained model of that name. Pass model='path/to/checkpoint.pt' (written by "
+                "ase_geoformer.save_checkpoint or the training command)"
+            )
+        return load_checkpoint(shipped_model_path(DEFAULT_MODEL))
+    if isinstance(model, str) and model in shipped_models():
+        return load_checkpoint(shipped_model_path(model))
+    path = Path(model)
+    if path.suffix or path.exists() or os.sep in str(model):
+        return load_checkpoint(path)
+    return load_checkpoint(shipped_model_path(str(model)))
+
+
+def _same_info(a: dict, b: dict) -> bool:
+    """Equality of two ``atoms.info`` dicts that may hold numpy arrays."""
+    if a.keys() != b.keys():
+        return False
+    for key, value in a.items():
+        other = b[key]
+        if isinstance(value, np.ndarray) or isinstance(other, np.ndarray):
+            if not np.array_equal(np.asarray(value), np.asarray(other)):
+                return False
+        elif value != other:
+            return False
+    return True

@@ -1,0 +1,105 @@
+"""``GeoFormerConfig``: every hyperparameter of the model, round-tripping to dict, JSON and YAML."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ase.data import chemical_symbols
+
+from ase_geoformer.io_utils import atomic_write_text
+
+
+@dataclass(frozen=True)
+class GeoFormerConfig:
+    """Architecture of a GeoFormer model.
+
+    Attributes:
+        species: atomic numbers the model knows, ascending (e.g. ``(1, 6, 8)``).
+        channels: width d of both streams (invariant ``h``: d numbers; equivariant ``V``: 3 x d).
+        num_heads: attention heads; must divide ``channels``.
+        num_blocks: number of GeoFormer blocks.
+        num_radial: K, the number of Bessel radial basis functions.
+        r_max: cutoff radius in Å; every interaction vanishes smoothly there.
+        envelope_exponent: degree p of the polynomial envelope (C^2 at ``r_max`` for p >= 2).
+        ffn_multiplier: hidden width of the feed-forward nets, in units of ``channels``.
+        gate_hidden: hidden width of the per-block distance gate psi.
+        readout_hidden: hidden width of the per-atom energy readout.
+    """
+
+    species: tuple[int, ...]
+    channels: int = 128
+    num_heads: int = 8
+    num_blocks: int = 4
+    num_radial: int = 16
+    r_max: float = 5.0
+    envelope_exponent: int = 6
+    ffn_multiplier: int = 2
+    gate_hidden: int = 32
+    readout_hidden: int = 64
+
+    def __post_init__(self) -> None:
+        species = tuple(int(z) for z in self.species)
+        object.__setattr__(self, "species", species)
+        if not species:
+            raise ValueError("GeoFormerConfig.species is empty: give the atomic numbers the model should know, e.g. (1, 6, 8)")
+        bad = [z for z in species if not 1 <= z < len(chemical_symbols)]
+        if bad:
+            raise ValueError(f"GeoFormerConfig.species holds invalid atomic numbers {bad}; use 1..{len(chemical_symbols) - 1}")
+        if list(species) != sorted(set(species)):
+            raise ValueError(f"GeoFormerConfig.species must be ascending without repeats, got {species}")
+        if self.channels % self.num_heads:
+            raise ValueError(
+                f"channels ({self.channels}) must be divisible by num_heads ({self.num_heads}); "
+                "change one of them"
+            )
+        if self.r_max <= 0:
+            raise ValueError(f"r_max must be positive (Å), got {self.r_max}")
+        for name in ("channels", "num_heads", "num_blocks", "num_radial", "ffn_multiplier", "gate_hidden", "readout_hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of built-in types (lists, numbers, strings)."""
+        data = dataclasses.asdict(self)
+        data["species"] = list(self.species)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GeoFormerConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown GeoFormerConfig fields {unknown}; known fields are {sorted(known)}")
+        return cls(**data)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write as JSON (``.json``) or YAML (``.yaml``/``.yml``, needs PyYAML), atomically."""
+        path = Path(path)
+        if path.suffix in (".yaml", ".yml"):
+            text = _yaml().safe_dump(self.to_dict(), sort_keys=False)
+        else:
+            text = json.dumps(self.to_dict(), indent=2) + "\n"
+        atomic_write_text(path, text)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GeoFormerConfig":
+        """Read a config written by ``save`` (JSON or YAML by file extension)."""
+        path = Path(path)
+        text = path.read_text()
+        data = _yaml().safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} does not hold a mapping of GeoFormerConfig fields")
+        return cls.from_dict(data)
+
+
+def _yaml():
+    try:
+        import yaml
+    except ImportError as error:
+        raise ImportError("YAML config files need PyYAML: pip install pyyaml (or use a .json file)") from error
+    return yaml

@@ -1,0 +1,1 @@
+"""The GeoFormer network: radial functions, graphs, attention modules, blocks and the model."""

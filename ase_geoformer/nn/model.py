@@ -1,0 +1,49 @@
+"""``GeoFormer``: the energy model E(z, R) as a sum of per-atom energies."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ase_geoformer.config import GeoFormerConfig
+from ase_geoformer.nn.block import GeoFormerBlock
+from ase_geoformer.nn.embedding import GeometricPositionalEncoding, InitialVectorFeatures
+from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
+from ase_geoformer.nn.radial import BesselBasis, PolynomialEnvelope
+from ase_geoformer.nn.readout import AtomicEnergyReadout
+
+
+class GeoFormer(nn.Module):
+    """Equivariant dual-stream transformer (GeoMFormer) with GeoT's learned distance gating.
+
+    ``atomic_energies(species, graph)`` maps species indices (positions in
+    ``config.species``, node shape) and a graph to per-atom energies in eV (node shape).
+    Build graphs with ``ase_geoformer.batch``; forces come from ``ase_geoformer.predict``.
+    """
+
+    def __init__(self, config: GeoFormerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.radial_basis = BesselBasis(config.r_max, config.num_radial)
+        self.envelope = PolynomialEnvelope(config.r_max, config.envelope_exponent)
+        self.species_embedding = nn.Embedding(len(config.species), config.channels)
+        self.positional_encoding = GeometricPositionalEncoding(config.num_radial, config.channels)
+        self.initial_vectors = InitialVectorFeatures(config.num_radial, config.channels)
+        self.blocks = nn.ModuleList(GeoFormerBlock(config) for _ in range(config.num_blocks))
+        self.final_norm = nn.LayerNorm(config.channels)
+        self.readout = AtomicEnergyReadout(config.channels, config.readout_hidden, len(config.species))
+
+    @property
+    def r_max(self) -> float:
+        """Cutoff radius in Å."""
+        return self.config.r_max
+
+    def atomic_energies(self, species: torch.Tensor, graph: DenseAtomGraph | NeighbourListGraph) -> torch.Tensor:
+        """Per-atom energies (eV), same shape as ``species``."""
+        radial = self.radial_basis(graph.distances)
+        cutoff = self.envelope(graph.distances)
+        h = self.species_embedding(species) + self.positional_encoding(graph, radial, cutoff)
+        vectors = self.initial_vectors(graph, radial, cutoff)
+        for block in self.blocks:
+            h, vectors = block(h, vectors, graph, radial, cutoff)
+        return self.readout(self.final_norm(h), species)

@@ -1,0 +1,74 @@
+"""Functions of the interatomic distance: radial basis, smooth envelope, learned gate.
+
+All distances are in Å. Every function here is smooth (C^2 or better) so that
+forces and their derivatives (used in training) are continuous.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class BesselBasis(nn.Module):
+    """Radial Bessel basis ``phi_n(d) = sqrt(2 / r_max) * sin(n pi d / r_max) / d``.
+
+    Input distances of any shape ``(...)``; output ``(..., num_basis)``.
+    Distances must be positive (the model never evaluates ``d = 0``).
+    """
+
+    def __init__(self, r_max: float, num_basis: int) -> None:
+        super().__init__()
+        self.r_max = float(r_max)
+        self.num_basis = int(num_basis)
+        # Integers are exact in every float dtype, so float32 and float64 copies agree.
+        self.register_buffer("orders", torch.arange(1, num_basis + 1, dtype=torch.get_default_dtype()))
+
+    def forward(self, distances: torch.Tensor) -> torch.Tensor:
+        d = distances.unsqueeze(-1)
+        return math.sqrt(2.0 / self.r_max) * torch.sin(self.orders * (math.pi / self.r_max) * d) / d
+
+
+class PolynomialEnvelope(nn.Module):
+    """Smooth cutoff ``c(d)`` that is 1 at ``d = 0`` and falls to exactly 0 at ``r_max``.
+
+    The DimeNet polynomial of degree ``p``::
+
+        c(x) = 1 - (p+1)(p+2)/2 x^p + p(p+2) x^(p+1) - p(p+1)/2 x^(p+2),   x = d / r_max
+
+    has vanishing value, first and second derivative at ``x = 1``; beyond ``r_max``
+    it is identically 0 (value and gradient). Shape ``(...) -> (...)``.
+    """
+
+    def __init__(self, r_max: float, exponent: int = 6) -> None:
+        super().__init__()
+        if exponent < 2:
+            raise ValueError(f"envelope exponent must be >= 2 for a C^2 cutoff, got {exponent}")
+        self.r_max = float(r_max)
+        self.exponent = int(exponent)
+
+    def forward(self, distances: torch.Tensor) -> torch.Tensor:
+        p = self.exponent
+        x = distances / self.r_max
+        inside = x < 1.0
+        x = torch.where(inside, x, torch.zeros_like(x))
+        xp = x.pow(p)
+        value = 1.0 - 0.5 * (p + 1) * (p + 2) * xp + p * (p + 2) * xp * x - 0.5 * p * (p + 1) * xp * x * x
+        return torch.where(inside, value, torch.zeros_like(value))
+
+
+class DistanceGate(nn.Module):
+    """GeoT's learned soft cutoff ``psi(d)^2``, one per block, shared by all heads.
+
+    A small SiLU network of the radial basis; squaring keeps the gate non-negative.
+    Input radial basis ``(..., num_basis)``; output ``(..., 1)``.
+    """
+
+    def __init__(self, num_basis: int, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(num_basis, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+
+    def forward(self, radial: torch.Tensor) -> torch.Tensor:
+        return self.net(radial).square()

@@ -1,0 +1,1 @@
+"""Trained GeoFormer checkpoints, installed with the package as ``ase_geoformer.trained``."""
