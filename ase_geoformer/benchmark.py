@@ -50,14 +50,38 @@ def median_call_seconds(calc: GeoFormerCalculator, atoms: Atoms, repeats: int, r
     return float(np.median(times[3:]))
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def random_cluster(num_atoms: int, density: float, rng: np.random.Generator) -> Atoms:
+    """H, C, O atoms placed uniformly in a cube at ``density`` atoms/Å^3 (liquid-like at 0.1)."""
+    side = (num_atoms / density) ** (1.0 / 3.0)
+    return Atoms(rng.choice(["H", "C", "O"], num_atoms).tolist(), positions=rng.uniform(0, side, (num_atoms, 3)))
+
+
+def compare_paths(model, device: str | None, repeats: int, sizes: tuple[int, ...] = (21, 64, 128, 256)) -> dict:
+    """Median ms per call of the dense and neighbour-list paths (float32) for clusters of several sizes."""
+    rng = np.random.default_rng(2)
+    results = {}
+    for size in sizes:
+        atoms = random_cluster(size, 0.1, rng)
+        row = {}
+        for path, threshold in (("dense", size), ("neighbour_list", 0)):
+            calc = GeoFormerCalculator(model=model, device=device, dtype="float32", dense_max_atoms=threshold)
+            row[path] = 1e3 * median_call_seconds(calc, atoms, repeats, rng)
+        print(f"{size:4d} atoms: dense {row['dense']:7.1f} ms, neighbour list {row['neighbour_list']:7.1f} ms")
+        results[size] = row
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="shipped name or checkpoint path (default: random weights, default architecture)")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when available)")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--paths", action="store_true", help="compare the dense and neighbour-list paths by size")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     model = args.model or GeoFormer(GeoFormerConfig(species=(1, 6, 8)))
+    if args.paths:
+        return compare_paths(model, args.device, args.repeats)
     atoms = aspirin()
     results = {}
     for dtype in ("float32", "float64"):

@@ -13,7 +13,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch, species_indices
+from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
 from ase_geoformer.errors import ModelNotFoundError
 from ase_geoformer.nn.model import GeoFormer
@@ -73,7 +73,6 @@ class GeoFormerCalculator(Calculator):
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
         check_structure(atoms)
-        species_indices(atoms.numbers, self.species)
         periodic = bool(atoms.pbc.all())
         if atoms.pbc.any() or len(atoms) > self.dense_max_atoms:
             batch = neighbour_list_batch([atoms], self.species, self.model.r_max, self.device, self.dtype)

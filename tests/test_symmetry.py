@@ -14,30 +14,24 @@ def evaluate(atoms, calc):
     return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_potential_energies()
 
 
+def orthogonal_transform(kind: str, rng: np.random.Generator) -> np.ndarray:
+    rotation = random_rotation(rng)
+    return rotation if kind == "rotation" else np.diag([1.0, -1.0, 1.0]) @ rotation
+
+
+@pytest.mark.parametrize("kind", ["rotation", "reflection"])
 @pytest.mark.parametrize("path", PATHS)
-def test_rotation_and_translation(model, glycine, path):
+def test_orthogonal_transform_and_translation(model, glycine, path, kind):
     calc = calculator(model, **PATHS[path])
     e0, f0, _ = evaluate(glycine, calc)
     rng = np.random.default_rng(3)
     for _ in range(3):
-        rotation = random_rotation(rng)
+        transform = orthogonal_transform(kind, rng)
         moved = glycine.copy()
-        moved.positions = glycine.positions @ rotation.T + rng.normal(scale=10.0, size=3)
+        moved.positions = glycine.positions @ transform.T + rng.normal(scale=10.0, size=3)
         e1, f1, _ = evaluate(moved, calc)
         assert abs(e1 - e0) <= 1e-10 * abs(e0)
-        np.testing.assert_allclose(f1, f0 @ rotation.T, atol=1e-10 * np.abs(f0).max())
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_reflection(model, glycine, path):
-    calc = calculator(model, **PATHS[path])
-    e0, f0, _ = evaluate(glycine, calc)
-    mirror = np.diag([1.0, -1.0, 1.0]) @ random_rotation(np.random.default_rng(4))
-    reflected = glycine.copy()
-    reflected.positions = glycine.positions @ mirror.T
-    e1, f1, _ = evaluate(reflected, calc)
-    assert abs(e1 - e0) <= 1e-10 * abs(e0)
-    np.testing.assert_allclose(f1, f0 @ mirror.T, atol=1e-10 * np.abs(f0).max())
+        np.testing.assert_allclose(f1, f0 @ transform.T, atol=1e-10 * np.abs(f0).max())
 
 
 @pytest.mark.parametrize("path", PATHS)

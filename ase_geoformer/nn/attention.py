@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
+from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.heads import merge_heads, merge_vector_heads, split_heads, split_vector_heads
 
 
@@ -35,7 +35,7 @@ class AttentionContext:
         gate: the block's learned gate ``psi(d_ij)^2``, ``(P..., 1)``.
     """
 
-    graph: DenseAtomGraph | NeighbourListGraph
+    graph: Graph
     radial: torch.Tensor
     cutoff: torch.Tensor
     gate: torch.Tensor

@@ -14,7 +14,7 @@ from ase_geoformer.nn.attention import (
     InvariantSelfAttention,
 )
 from ase_geoformer.nn.feedforward import EquivariantFeedForward, InvariantFeedForward
-from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
+from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.norm import EquivariantLayerNorm
 from ase_geoformer.nn.radial import DistanceGate
 
@@ -49,7 +49,7 @@ class GeoFormerBlock(nn.Module):
         self,
         h: torch.Tensor,
         vectors: torch.Tensor,
-        graph: DenseAtomGraph | NeighbourListGraph,
+        graph: Graph,
         radial: torch.Tensor,
         cutoff: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
-
-Graph = DenseAtomGraph | NeighbourListGraph
+from ase_geoformer.nn.graph import Graph
 
 
 class GeometricPositionalEncoding(nn.Module):

@@ -75,6 +75,7 @@ class NeighbourListGraph:
     Args:
         vectors: ``(E, 3)`` Å, ``r_j - r_i`` including the periodic image shift.
         receivers: ``(E,)`` index i of each pair.
+        senders: ``(E,)`` index j of each pair.
         num_atoms: N, the number of atoms (nodes).
     """
 
@@ -111,3 +112,6 @@ class NeighbourListGraph:
     def sum_over_neighbours(self, pair_values: torch.Tensor) -> torch.Tensor:
         """``(E, ...) -> (N, ...)``: ``sum_j x_ij``."""
         return self._sum_to_receivers(pair_values)
+
+
+Graph = DenseAtomGraph | NeighbourListGraph

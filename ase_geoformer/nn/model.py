@@ -8,7 +8,7 @@ from torch import nn
 from ase_geoformer.config import GeoFormerConfig
 from ase_geoformer.nn.block import GeoFormerBlock
 from ase_geoformer.nn.embedding import GeometricPositionalEncoding, InitialVectorFeatures
-from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
+from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.radial import BesselBasis, PolynomialEnvelope
 from ase_geoformer.nn.readout import AtomicEnergyReadout
 
@@ -38,7 +38,7 @@ class GeoFormer(nn.Module):
         """Cutoff radius in Å."""
         return self.config.r_max
 
-    def atomic_energies(self, species: torch.Tensor, graph: DenseAtomGraph | NeighbourListGraph) -> torch.Tensor:
+    def atomic_energies(self, species: torch.Tensor, graph: Graph) -> torch.Tensor:
         """Per-atom energies (eV), same shape as ``species``."""
         radial = self.radial_basis(graph.distances)
         cutoff = self.envelope(graph.distances)
