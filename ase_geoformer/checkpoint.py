@@ -133,7 +133,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{path} holds an invalid model config: {error}") from error
     if list(config.species) != list(content["species"]):
         raise CheckpointError(f"{path}: species {content['species']} disagree with the config's {list(config.species)}")
-    model = GeoFormer(config).to(getattr(torch, content.get("dtype", "float32")))
+    dtype = {"float32": torch.float32, "float64": torch.float64}.get(content.get("dtype"))
+    if dtype is None:
+        raise CheckpointError(f"{path} stores tensors of dtype {content.get('dtype')!r}; expected float32 or float64")
+    model = GeoFormer(config).to(dtype)
     try:
         model.load_state_dict(content["state_dict"])
     except RuntimeError as error:
