@@ -14,13 +14,11 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch
-from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
+from ase_geoformer.checkpoint import DTYPES, Checkpoint, load_checkpoint
 from ase_geoformer.errors import ModelNotFoundError
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import predict
 from ase_geoformer.zoo import DEFAULT_MODEL, shipped_model_path, shipped_models
-
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class GeoFormerCalculator(Calculator):

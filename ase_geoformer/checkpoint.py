@@ -33,6 +33,7 @@ from ase_geoformer.nn.model import GeoFormer
 FORMAT_NAME = "ase-geoformer-checkpoint"
 FORMAT_VERSION = 1
 UNITS = {"energy": "eV", "length": "Å"}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
@@ -133,7 +134,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{path} holds an invalid model config: {error}") from error
     if list(config.species) != list(content["species"]):
         raise CheckpointError(f"{path}: species {content['species']} disagree with the config's {list(config.species)}")
-    dtype = {"float32": torch.float32, "float64": torch.float64}.get(content.get("dtype"))
+    dtype = DTYPES.get(content.get("dtype"))
     if dtype is None:
         raise CheckpointError(f"{path} stores tensors of dtype {content.get('dtype')!r}; expected float32 or float64")
     model = GeoFormer(config).to(dtype)
