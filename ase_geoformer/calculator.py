@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,11 +13,10 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch
-from ase_geoformer.checkpoint import DTYPES, Checkpoint, load_checkpoint
-from ase_geoformer.errors import ModelNotFoundError
+from ase_geoformer.checkpoint import DTYPES
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import predict
-from ase_geoformer.zoo import DEFAULT_MODEL, shipped_model_path, shipped_models
+from ase_geoformer.zoo import resolve_checkpoint
 
 
 class GeoFormerCalculator(Calculator):
@@ -49,8 +47,13 @@ class GeoFormerCalculator(Calculator):
         self.device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
         self.dtype = _resolve_dtype(dtype)
         self.dense_max_atoms = int(dense_max_atoms)
-        self.checkpoint = _resolve_model(model)
-        module = self.checkpoint.model if self.checkpoint is not None else copy.deepcopy(model)
+        if isinstance(model, GeoFormer):
+            self.checkpoint, module = None, copy.deepcopy(model)
+        elif isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a GeoFormer module, a checkpoint path or a shipped model name, got {type(model).__name__}")
+        else:
+            self.checkpoint = resolve_checkpoint(model)
+            module = self.checkpoint.model
         self.model: GeoFormer = module.to(device=self.device, dtype=self.dtype).eval()
         self.model.requires_grad_(False)
         self.species = self.model.config.species
@@ -94,28 +97,6 @@ def _resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
     if isinstance(dtype, str) and dtype in DTYPES:
         return DTYPES[dtype]
     raise ValueError(f"dtype must be 'float64' or 'float32' (or torch.float64/torch.float32), got {dtype!r}")
-
-
-def _resolve_model(model: str | os.PathLike | GeoFormer | None) -> Checkpoint | None:
-    """Load the checkpoint named by ``model``; ``None`` when ``model`` is already a module."""
-    if isinstance(model, GeoFormer):
-        return None
-    if isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a GeoFormer module, a checkpoint path or a shipped model name, got {type(model).__name__}")
-    if model is None:
-        if DEFAULT_MODEL not in shipped_models():
-            raise ModelNotFoundError(
-                f"GeoFormerCalculator() loads the default shipped model {DEFAULT_MODEL!r}, but this installation ships "
-                "no trained model of that name. Pass model='path/to/checkpoint.pt' (written by "
-                "ase_geoformer.save_checkpoint or the training command)"
-            )
-        return load_checkpoint(shipped_model_path(DEFAULT_MODEL))
-    if isinstance(model, str) and model in shipped_models():
-        return load_checkpoint(shipped_model_path(model))
-    path = Path(model)
-    if path.suffix or path.exists() or os.sep in str(model):
-        return load_checkpoint(path)
-    return load_checkpoint(shipped_model_path(str(model)))
 
 
 def _same_info(a: dict, b: dict) -> bool:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ase.data import chemical_symbols
 
-from ase_geoformer.io_utils import atomic_write_text
+from ase_geoformer.io_utils import read_mapping, write_mapping
 
 
 @dataclass(frozen=True)
@@ -79,27 +77,9 @@ class GeoFormerConfig:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write as JSON (``.json``) or YAML (``.yaml``/``.yml``, needs PyYAML), atomically."""
-        path = Path(path)
-        if path.suffix in (".yaml", ".yml"):
-            text = _yaml().safe_dump(self.to_dict(), sort_keys=False)
-        else:
-            text = json.dumps(self.to_dict(), indent=2) + "\n"
-        atomic_write_text(path, text)
+        write_mapping(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GeoFormerConfig":
         """Read a config written by ``save`` (JSON or YAML by file extension)."""
-        path = Path(path)
-        text = path.read_text()
-        data = _yaml().safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"{path} does not hold a mapping of GeoFormerConfig fields")
-        return cls.from_dict(data)
-
-
-def _yaml():
-    try:
-        import yaml
-    except ImportError as error:
-        raise ImportError("YAML config files need PyYAML: pip install pyyaml (or use a .json file)") from error
-    return yaml
+        return cls.from_dict(read_mapping(path))

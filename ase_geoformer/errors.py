@@ -19,3 +19,7 @@ class UnsupportedElementError(GeoFormerError, ValueError):
 
 class InvalidStructureError(GeoFormerError, ValueError):
     """The structure cannot be evaluated (no atoms, NaN or infinite positions, a degenerate periodic cell)."""
+
+
+class DataError(GeoFormerError, ValueError):
+    """A data file is missing, unreadable or inconsistent (keys, shapes, NaN, unknown elements)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 
 @contextmanager
@@ -29,3 +30,33 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as temporary:
         temporary.write_text(text)
+
+
+def write_mapping(path: str | os.PathLike, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON, or as YAML for a ``.yaml``/``.yml`` path (needs PyYAML), atomically."""
+    path = Path(path)
+    if path.suffix in (".yaml", ".yml"):
+        text = _yaml().safe_dump(data, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    atomic_write_text(path, text)
+
+
+def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a mapping written by ``write_mapping`` (JSON or YAML by file extension)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no config file at {path}")
+    text = path.read_text()
+    data = _yaml().safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a mapping of settings (name: value)")
+    return data
+
+
+def _yaml():
+    try:
+        import yaml
+    except ImportError as error:
+        raise ImportError("YAML config files need PyYAML: pip install pyyaml (or use a .json file)") from error
+    return yaml

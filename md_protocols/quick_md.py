@@ -5,8 +5,9 @@
     python md_protocols/quick_md.py --random-weights          # untrained, default architecture
 
 Velocity Verlet (ASE's integrator) from Maxwell-Boltzmann velocities with zero momentum and
-angular momentum; prints the drift and fluctuation of the total energy. With random weights
-the molecule is not held together: the run only shows that energy is conserved.
+angular momentum; prints the drift and fluctuation of the total energy and the largest change of
+a bond length. With random weights the molecule is not held together: the run only shows that
+energy is conserved.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ase import units
 from ase.build import molecule
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
 from ase.md.verlet import VelocityVerlet
+from ase.neighborlist import natural_cutoffs, neighbor_list
 
 from ase_geoformer import GeoFormer, GeoFormerCalculator, GeoFormerConfig, GeoFormerError
 
@@ -52,11 +54,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ZeroRotation(atoms)
 
     dynamics = VelocityVerlet(atoms, timestep=args.dt * units.fs)
-    total, potential = [], []
+    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms))
+    bonds = first < second
+    first, second = first[bonds], second[bonds]
+    initial_lengths = np.linalg.norm(atoms.positions[second] - atoms.positions[first], axis=1)
+    total, potential, bond_change = [], [], [0.0]
 
     def record() -> None:
         total.append(atoms.get_total_energy())
         potential.append(atoms.get_potential_energy())
+        lengths = np.linalg.norm(atoms.positions[second] - atoms.positions[first], axis=1)
+        bond_change[0] = max(bond_change[0], float(np.abs(lengths - initial_lengths).max()))
         done = len(total) - 1
         if done % max(1, args.steps // 10) == 0:
             rate = done / max(time.perf_counter() - start, 1e-9)
@@ -76,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "dt_fs": args.dt,
         "drift_meV_per_atom_per_ps": float(drift),
         "std_total_over_std_potential": float(np.std(total) / np.std(potential)),
+        "max_bond_change_A": bond_change[0],
         "steps_per_second": args.steps / (time.perf_counter() - start),
     }
     print(json.dumps(summary, indent=2))

@@ -22,6 +22,17 @@ def test_quick_md_conserves_energy():
     assert summary["steps"] == 60
 
 
+@pytest.mark.slow
+def test_quick_md_with_the_default_model_keeps_ethanol_together():
+    output = subprocess.run(
+        [sys.executable, str(SCRIPT), "--steps", "100", "--device", "cpu"], capture_output=True, text=True, check=True
+    ).stdout
+    summary = json.loads(output[output.index("{"):])
+    assert summary["model"] == "default"
+    assert summary["max_bond_change_A"] < 0.3
+    assert summary["std_total_over_std_potential"] < 0.01
+
+
 def test_quick_md_reports_missing_model_cleanly(tmp_path):
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--model", str(tmp_path / "missing.pt"), "--steps", "1"],

@@ -1,0 +1,159 @@
+"""Energy and force errors of a model on a dataset, and the ``geoformer-evaluate`` command.
+
+    geoformer-evaluate --model trained/ethanol.pt --molecule ethanol --data-dir ../shared/data/rmd17
+    geoformer-evaluate --model run/best.pt --data frames.extxyz --json errors.json
+    geoformer-evaluate --model run/best.pt --molecule ethanol --save-with-metrics trained/ethanol.pt
+
+Errors: energy MAE/RMSE per frame (meV) and force MAE/RMSE over all components (meV/Å), with
+the same figures in kcal/mol and kcal/mol/Å.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ase_geoformer.checkpoint import DTYPES, save_checkpoint
+from ase_geoformer.data import KCAL_PER_MOL, AtomsDataset, read_dataset, read_rmd17
+from ase_geoformer.errors import GeoFormerError
+from ase_geoformer.io_utils import atomic_write_text
+from ase_geoformer.nn.model import GeoFormer
+from ase_geoformer.predict import predict
+from ase_geoformer.zoo import resolve_checkpoint
+from ase_geoformer.labelled import EnergyBaseline, LabelledBatch, SampleSource, collate
+
+
+def batch_error_sums(model: GeoFormer, batch: LabelledBatch) -> torch.Tensor:
+    """``[sum |dE|, sum dE^2, frames, sum |dF|, sum dF^2, force components]`` of one batch (eV, eV/Å)."""
+    output = predict(model, batch.inputs, compute_forces=True)
+    energy_error = (output["energy"] - batch.energies).detach()
+    mask = batch.inputs.atom_mask[..., None].expand_as(batch.forces)
+    force_error = (output["forces"] - batch.forces).detach()[mask]
+    return torch.stack(
+        [
+            energy_error.abs().sum(),
+            energy_error.pow(2).sum(),
+            energy_error.new_tensor(energy_error.numel()),
+            force_error.abs().sum(),
+            force_error.pow(2).sum(),
+            force_error.new_tensor(force_error.numel()),
+        ]
+    ).double()
+
+
+def error_metrics(sums: torch.Tensor | np.ndarray) -> dict[str, float]:
+    """MAE and RMSE in meV and meV/Å (and kcal/mol) from summed errors of ``batch_error_sums``."""
+    e_abs, e_sq, frames, f_abs, f_sq, components = (float(x) for x in sums)
+    metrics = {
+        "energy_mae_meV": 1000 * e_abs / frames,
+        "energy_rmse_meV": 1000 * (e_sq / frames) ** 0.5,
+        "force_mae_meV_per_A": 1000 * f_abs / components,
+        "force_rmse_meV_per_A": 1000 * (f_sq / components) ** 0.5,
+    }
+    metrics["energy_mae_kcal_per_mol"] = metrics["energy_mae_meV"] / 1000 / KCAL_PER_MOL
+    metrics["force_mae_kcal_per_mol_per_A"] = metrics["force_mae_meV_per_A"] / 1000 / KCAL_PER_MOL
+    metrics["num_frames"] = int(frames)
+    return metrics
+
+
+def evaluate(
+    model: GeoFormer,
+    dataset: AtomsDataset,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    progress: bool = False,
+) -> dict[str, float]:
+    """Errors of ``model`` (predicting total energies) on every frame of ``dataset``."""
+    model = model.to(device=device, dtype=dtype).eval()
+    zero = EnergyBaseline(model.config.species, tuple(0.0 for _ in model.config.species))
+    source = SampleSource(dataset, zero)
+    sums = torch.zeros(6, dtype=torch.float64)
+    starts = range(0, len(source), batch_size)
+    for start in tqdm(starts, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
+        samples = [source.sample(i) for i in range(start, min(start + batch_size, len(source)))]
+        sums += batch_error_sums(model, collate(samples, model.config.species, torch.device(device), dtype)).cpu()
+    return error_metrics(sums)
+
+
+def format_table(rows: Iterable[tuple[str, dict[str, float]]]) -> str:
+    """A Markdown table of errors, one row per named dataset."""
+    lines = [
+        "| data | frames | energy MAE (meV) | force MAE (meV/Å) | energy MAE (kcal/mol) | force MAE (kcal/mol/Å) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, m in rows:
+        lines.append(
+            f"| {name} | {m['num_frames']} | {m['energy_mae_meV']:.2f} | {m['force_mae_meV_per_A']:.2f} | "
+            f"{m['energy_mae_kcal_per_mol']:.4f} | {m['force_mae_kcal_per_mol_per_A']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def _rmd17_set(molecule: str, name: str, folder: str | None, seed: int) -> tuple[str, Callable[[], AtomsDataset]]:
+    """(row name, loader) of one set of the rMD17 protocol."""
+    from ase_geoformer import rmd17
+
+    loaders: dict[str, tuple[str, Callable[[], AtomsDataset]]] = {
+        "train": ("train (950 of train_01)", lambda: rmd17.standard_split(molecule, folder, seed).train),
+        "validation": ("validation (50 of train_01)", lambda: rmd17.standard_split(molecule, folder, seed).validation),
+        "test_01": ("test_01", lambda: read_rmd17(rmd17.rmd17_path(folder, molecule, "test_01"))),
+        "not_in_train": ("all not in train_01", lambda: rmd17.frames_not_in_train(molecule, folder)),
+    }
+    if name not in loaders:
+        raise GeoFormerError(f"unknown rMD17 set {name!r}; choose from {', '.join(loaders)}")
+    label, load = loaders[name]
+    return f"{molecule} {label}", load
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ase_geoformer import rmd17
+
+    parser = argparse.ArgumentParser(prog="geoformer-evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="checkpoint path or shipped model name")
+    parser.add_argument("--data", action="append", default=[], help="data file (npz, h5, extxyz, ...); repeatable")
+    parser.add_argument("--molecule", help="rMD17 molecule: evaluate on the --sets of its standard split")
+    parser.add_argument("--sets", default="test_01,not_in_train",
+                        help="comma-separated rMD17 sets: train, validation (the 950/50 split of train_01), test_01, "
+                             "not_in_train (every frame not in train_01); default: test_01,not_in_train")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation split (as in training)")
+    parser.add_argument("--data-dir", help=f"rMD17 folder (default: ${rmd17.DATA_DIR_VARIABLE})")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
+    parser.add_argument("--json", help="also write the errors as JSON to this file")
+    parser.add_argument("--save-with-metrics", metavar="PATH",
+                        help="write a copy of the checkpoint with these errors in its metrics (e.g. for trained/)")
+    args = parser.parse_args(argv)
+    if not args.data and not args.molecule:
+        parser.error("give --data FILE and/or --molecule NAME")
+    try:
+        model = resolve_checkpoint(args.model).model
+        datasets = [(path, lambda path=path: read_dataset(path)) for path in args.data]
+        if args.molecule:
+            for name in args.sets.split(","):
+                datasets.append(_rmd17_set(args.molecule, name.strip(), args.data_dir, args.split_seed))
+        rows = []
+        for name, load in datasets:
+            rows.append((name, evaluate(model, load(), args.batch_size, args.device, DTYPES[args.dtype], progress=True)))
+    except GeoFormerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(format_table(rows))
+    if args.save_with_metrics:
+        checkpoint = resolve_checkpoint(args.model)
+        metrics = {**checkpoint.metrics, **{name: errors for name, errors in rows}}
+        save_checkpoint(args.save_with_metrics, checkpoint.model, checkpoint.provenance, metrics)
+    if args.json:
+        atomic_write_text(args.json, json.dumps({"model": str(args.model), "results": dict(rows)}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

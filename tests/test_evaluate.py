@@ -1,0 +1,56 @@
+"""Evaluation: the errors equal those computed frame by frame through the ASE calculator."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ase import units
+from conftest import random_model, small_config
+from synthetic import morse_dataset, write_morse_extxyz
+
+from ase_geoformer import GeoFormerCalculator, load_checkpoint, save_checkpoint
+from ase_geoformer.evaluate import evaluate, main
+
+
+def test_errors_equal_those_of_the_calculator_frame_by_frame():
+    model = random_model(small_config(species=(1, 6, 8)))
+    data = morse_dataset(7, seed=3)
+    errors = evaluate(model, data, batch_size=3)
+    calc = GeoFormerCalculator(model=model, device="cpu")
+    energy_errors, force_errors = [], []
+    for index in range(len(data)):
+        atoms = data.to_atoms(index)
+        target_energy, target_forces = atoms.get_potential_energy(), atoms.get_forces()
+        atoms.calc = calc
+        energy_errors.append(atoms.get_potential_energy() - target_energy)
+        force_errors.append(atoms.get_forces() - target_forces)
+    force_errors = np.concatenate(force_errors)
+    assert errors["energy_mae_meV"] == pytest.approx(1000 * np.mean(np.abs(energy_errors)), rel=1e-10)
+    assert errors["force_mae_meV_per_A"] == pytest.approx(1000 * np.mean(np.abs(force_errors)), rel=1e-10)
+    assert errors["force_rmse_meV_per_A"] == pytest.approx(1000 * np.sqrt(np.mean(force_errors**2)), rel=1e-10)
+    kcal = units.kcal / units.mol
+    assert errors["force_mae_kcal_per_mol_per_A"] == pytest.approx(np.mean(np.abs(force_errors)) / kcal, rel=1e-10)
+    assert errors["num_frames"] == 7
+
+
+def test_command_prints_a_table_writes_json_and_stores_metrics(tmp_path, capsys):
+    model = random_model(small_config(species=(1, 6, 8)))
+    save_checkpoint(tmp_path / "m.pt", model.float(), provenance={"note": "test"})
+    data_file = write_morse_extxyz(tmp_path / "d.extxyz", 4)
+    code = main(["--model", str(tmp_path / "m.pt"), "--data", str(data_file), "--json", str(tmp_path / "e.json"),
+                 "--save-with-metrics", str(tmp_path / "with.pt")])
+    assert code == 0
+    table = capsys.readouterr().out
+    stored = json.loads((tmp_path / "e.json").read_text())["results"][str(data_file)]
+    assert f"| {stored['force_mae_meV_per_A']:.2f} |" in table
+    expected = evaluate(load_checkpoint(tmp_path / "m.pt").model, morse_dataset(4))
+    assert stored["force_mae_meV_per_A"] == pytest.approx(expected["force_mae_meV_per_A"], rel=1e-6)
+    saved = load_checkpoint(tmp_path / "with.pt")
+    assert saved.metrics[str(data_file)] == stored and saved.provenance == {"note": "test"}
+
+
+def test_unknown_rmd17_set_is_refused(capsys):
+    assert main(["--model", "ethanol", "--molecule", "ethanol", "--sets", "everything"]) == 1
+    assert "unknown rMD17 set 'everything'; choose from train, validation, test_01, not_in_train" in capsys.readouterr().err

@@ -1,0 +1,46 @@
+"""The shipped models: installed with the package, loaded by name and by default, and as accurate as their cards say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ase.build import molecule
+
+from ase_geoformer import GeoFormerCalculator, load_checkpoint, shipped_models
+from ase_geoformer.data import read_rmd17
+from ase_geoformer.evaluate import evaluate
+from ase_geoformer.zoo import DEFAULT_MODEL
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rmd17"
+
+
+def test_the_default_model_is_installed_and_loads_without_arguments():
+    assert DEFAULT_MODEL in shipped_models()
+    atoms = molecule("CH3CH2OH")
+    atoms.calc = GeoFormerCalculator(device="cpu")
+    by_default = atoms.get_potential_energy()
+    atoms.calc = GeoFormerCalculator(model="ethanol", device="cpu")
+    assert atoms.get_potential_energy() == by_default
+    assert atoms.calc.species == (1, 6, 8)
+
+
+@pytest.mark.parametrize("name", sorted(shipped_models()))
+def test_each_shipped_model_records_its_data_and_test_errors(name):
+    checkpoint = load_checkpoint(shipped_models()[name])
+    assert checkpoint.provenance["training_config"]["molecule"] == name
+    assert f"{name} test_01" in checkpoint.metrics and f"{name} all not in train_01" in checkpoint.metrics
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(shipped_models()))
+def test_shipped_model_reproduces_its_test_error_on_rmd17_frames(name):
+    path = DATA / f"rmd17_{name}_test_01.npz"
+    if not path.exists():
+        pytest.skip(f"rMD17 files not found at {DATA}")
+    checkpoint = load_checkpoint(shipped_models()[name])
+    frames = read_rmd17(path).subset(range(0, 1000, 10))
+    errors = evaluate(checkpoint.model, frames)
+    stored = checkpoint.metrics[f"{name} test_01"]["force_mae_meV_per_A"]
+    # 100 of the 1000 test frames: the MAE of a 10 % sample is within 25 % of the full one.
+    assert errors["force_mae_meV_per_A"] == pytest.approx(stored, rel=0.25)
