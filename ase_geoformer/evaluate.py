@@ -29,12 +29,12 @@ from ase_geoformer.zoo import resolve_checkpoint
 from ase_geoformer.labelled import EnergyBaseline, LabelledBatch, SampleSource, collate
 
 
-def batch_error_sums(model: GeoFormer, batch: LabelledBatch) -> torch.Tensor:
-    """``[sum |dE|, sum dE^2, frames, sum |dF|, sum dF^2, force components]`` of one batch (eV, eV/Å)."""
-    output = predict(model, batch.inputs, compute_forces=True)
-    energy_error = (output["energy"] - batch.energies).detach()
+def error_sums(energy: torch.Tensor, forces: torch.Tensor, batch: LabelledBatch) -> torch.Tensor:
+    """``[sum |dE|, sum dE^2, frames, sum |dF|, sum dF^2, force components]`` (float64, eV and eV/Å) of
+    predicted ``energy (B,)`` and ``forces (B, N, 3)`` against the targets of ``batch``."""
+    energy_error = (energy - batch.energies).detach()
     mask = batch.inputs.atom_mask[..., None].expand_as(batch.forces)
-    force_error = (output["forces"] - batch.forces).detach()[mask]
+    force_error = (forces - batch.forces).detach()[mask]
     return torch.stack(
         [
             energy_error.abs().sum(),
@@ -48,7 +48,7 @@ def batch_error_sums(model: GeoFormer, batch: LabelledBatch) -> torch.Tensor:
 
 
 def error_metrics(sums: torch.Tensor | np.ndarray) -> dict[str, float]:
-    """MAE and RMSE in meV and meV/Å (and kcal/mol) from summed errors of ``batch_error_sums``."""
+    """MAE and RMSE in meV and meV/Å (and kcal/mol) from summed errors of ``error_sums``."""
     e_abs, e_sq, frames, f_abs, f_sq, components = (float(x) for x in sums)
     metrics = {
         "energy_mae_meV": 1000 * e_abs / frames,
@@ -71,14 +71,28 @@ def evaluate(
     progress: bool = False,
 ) -> dict[str, float]:
     """Errors of ``model`` (predicting total energies) on every frame of ``dataset``."""
-    model = model.to(device=device, dtype=dtype).eval()
+    model = model.to(device=device, dtype=dtype)
     zero = EnergyBaseline(model.config.species, tuple(0.0 for _ in model.config.species))
-    source = SampleSource(dataset, zero)
+    return evaluate_samples(model, SampleSource(dataset, zero), batch_size, torch.device(device), dtype, progress)
+
+
+def evaluate_samples(
+    model: GeoFormer,
+    source: SampleSource,
+    batch_size: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    progress: bool = False,
+) -> dict[str, float]:
+    """Errors of ``model`` (on ``device`` in ``dtype``) on every sample of ``source``, against its baseline-relative energies."""
+    model.eval()
     sums = torch.zeros(6, dtype=torch.float64)
     starts = range(0, len(source), batch_size)
     for start in tqdm(starts, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
         samples = [source.sample(i) for i in range(start, min(start + batch_size, len(source)))]
-        sums += batch_error_sums(model, collate(samples, model.config.species, torch.device(device), dtype)).cpu()
+        batch = collate(samples, model.config.species, device, dtype)
+        output = predict(model, batch.inputs, compute_forces=True)
+        sums += error_sums(output["energy"], output["forces"], batch).cpu()
     return error_metrics(sums)
 
 

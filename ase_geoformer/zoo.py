@@ -50,3 +50,33 @@ def resolve_checkpoint(model: str | os.PathLike | None = None) -> Checkpoint:
     if path.suffix or path.exists() or os.sep in str(model):
         return load_checkpoint(path)
     return load_checkpoint(shipped_model_path(str(model)))
+
+
+def describe_shipped_models() -> list[dict[str, object]]:
+    """Name, elements, parameter count and stored test errors of each installed model."""
+    from ase.data import chemical_symbols
+
+    rows = []
+    for name, path in sorted(shipped_models().items()):
+        checkpoint = load_checkpoint(path)
+        test = checkpoint.metrics.get(f"{name} test_01", {})
+        rows.append({
+            "name": name,
+            "elements": "".join(chemical_symbols[z] for z in checkpoint.model.config.species),
+            "parameters": sum(p.numel() for p in checkpoint.model.parameters()),
+            "test_01_energy_mae_meV": test.get("energy_mae_meV"),
+            "test_01_force_mae_meV_per_A": test.get("force_mae_meV_per_A"),
+            "path": str(path),
+        })
+    return rows
+
+
+def main() -> None:
+    """``geoformer-models``: list the installed models with their test_01 errors."""
+    print("| model | elements | parameters | test_01 energy MAE (meV) | test_01 force MAE (meV/Å) |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for row in describe_shipped_models():
+        energy, forces = row["test_01_energy_mae_meV"], row["test_01_force_mae_meV_per_A"]
+        print(f"| {row['name']}{' (default)' if row['name'] == DEFAULT_MODEL else ''} | {row['elements']} | "
+              f"{row['parameters']:,} | {'n/a' if energy is None else f'{energy:.2f}'} | "
+              f"{'n/a' if forces is None else f'{forces:.2f}'} |")

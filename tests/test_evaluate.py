@@ -51,6 +51,7 @@ def test_command_prints_a_table_writes_json_and_stores_metrics(tmp_path, capsys)
     assert saved.metrics[str(data_file)] == stored and saved.provenance == {"note": "test"}
 
 
-def test_unknown_rmd17_set_is_refused(capsys):
-    assert main(["--model", "ethanol", "--molecule", "ethanol", "--sets", "everything"]) == 1
+def test_unknown_rmd17_set_is_refused(tmp_path, capsys):
+    save_checkpoint(tmp_path / "m.pt", random_model(small_config(species=(1, 6, 8))))
+    assert main(["--model", str(tmp_path / "m.pt"), "--molecule", "ethanol", "--sets", "everything"]) == 1
     assert "unknown rMD17 set 'everything'; choose from train, validation, test_01, not_in_train" in capsys.readouterr().err

@@ -44,3 +44,14 @@ def test_shipped_model_reproduces_its_test_error_on_rmd17_frames(name):
     stored = checkpoint.metrics[f"{name} test_01"]["force_mae_meV_per_A"]
     # 100 of the 1000 test frames: the MAE of a 10 % sample is within 25 % of the full one.
     assert errors["force_mae_meV_per_A"] == pytest.approx(stored, rel=0.25)
+
+
+def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
+    from ase_geoformer.zoo import main
+
+    main()
+    table = capsys.readouterr().out
+    for name, path in shipped_models().items():
+        errors = load_checkpoint(path).metrics[f"{name} test_01"]
+        assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
+    assert "ethanol (default) | HCO |" in table

@@ -184,3 +184,26 @@ def test_bad_settings_are_refused_with_a_reason(morse_file, tmp_path):
     with pytest.raises(GeoFormerError, match=r"different settings \['learning_rate'\]"):
         train(tiny_config(morse_file, max_epochs=2, learning_rate=1e-2), tmp_path, resume=True, progress=False)
     assert (tmp_path / STATE_FILE).exists() and (tmp_path / BEST_FILE).exists()
+
+
+def test_a_resumed_run_may_change_its_schedule_and_keeps_its_commands(morse_file, tmp_path):
+    train(tiny_config(morse_file, max_epochs=1), tmp_path, progress=False, command="first")
+    longer = tiny_config(morse_file, max_epochs=2, scheduler="cosine", min_learning_rate=1e-4)
+    result = train(longer, tmp_path, resume=True, progress=False, command="second")
+    assert result.epochs == 2
+    assert TrainingConfig.load(tmp_path / "config.json") == longer
+    # From the resumed epoch on, the cosine schedule: halfway from 5e-3 to its floor 1e-4 after 1 of 2 epochs.
+    assert result.history[-1]["learning_rate"] == pytest.approx(1e-4 + (5e-3 - 1e-4) * 0.5)
+    assert load_checkpoint(tmp_path / BEST_FILE).provenance["commands"] == ["first", "second"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_matches_cpu_in_float64(morse_file, tmp_path):
+    runs = {}
+    for device in ("cpu", "cuda"):
+        config = tiny_config(morse_file, device=device, dtype="float64", max_epochs=2)
+        runs[device] = train(config, tmp_path / device, progress=False).history
+    for a, b in zip(runs["cpu"], runs["cuda"]):
+        assert b["validation_force_mae_meV_per_A"] == pytest.approx(a["validation_force_mae_meV_per_A"], rel=1e-6)
+    assert load_checkpoint(tmp_path / "cuda" / BEST_FILE).provenance["hardware"] == torch.cuda.get_device_name(0)

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import typing
 from pathlib import Path
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_arguments(args)
-        result = train(config, args.output, resume=args.resume, progress=not args.no_progress)
+        command = shlex.join(["geoformer-train", *(sys.argv[1:] if argv is None else argv)])
+        result = train(config, args.output, resume=args.resume, progress=not args.no_progress, command=command)
     except (GeoFormerError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -46,12 +46,16 @@ class WarmupThenDecay:
         self.step_count += 1
         self._apply()
 
+    def start_at(self, epoch: int) -> None:
+        """Resuming after ``epoch`` completed epochs: a cosine schedule takes its value there."""
+        if self.kind == "cosine":
+            self._cosine(epoch)
+            self._apply()
+
     def end_epoch(self, epoch: int, metric: float) -> None:
         """After epoch ``epoch`` (counting from 1) with validation ``metric`` (lower is better)."""
         if self.kind == "cosine":
-            progress = min(epoch / self.total_epochs, 1.0)
-            floor = self.min_lr / self.base_lr
-            self.decay = floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+            self._cosine(epoch)
         elif metric < self.best:
             self.best, self.bad_epochs = metric, 0
         else:
@@ -68,6 +72,11 @@ class WarmupThenDecay:
         self.step_count, self.decay = int(state["step_count"]), float(state["decay"])
         self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
         self._apply()
+
+    def _cosine(self, epoch: int) -> None:
+        progress = min(epoch / self.total_epochs, 1.0)
+        floor = self.min_lr / self.base_lr
+        self.decay = floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def _apply(self) -> None:
         for group in self.optimizer.param_groups:

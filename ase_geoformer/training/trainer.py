@@ -36,7 +36,7 @@ from tqdm import tqdm
 from ase_geoformer.checkpoint import DTYPES, save_checkpoint
 from ase_geoformer.data import AtomsDataset, read_dataset
 from ase_geoformer.errors import GeoFormerError
-from ase_geoformer.evaluate import batch_error_sums, error_metrics
+from ase_geoformer.evaluate import error_metrics, error_sums, evaluate_samples
 from ase_geoformer.io_utils import atomic_path, atomic_write_text
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import predict
@@ -76,6 +76,8 @@ class _Progress:
     best_epoch: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
+    commands: list[str] = field(default_factory=list)
+    """The command line of each invocation (the first run, then every resume)."""
 
 
 class _Processes:
@@ -113,8 +115,17 @@ class _Processes:
             dist.destroy_process_group()
 
 
-def train(config: TrainingConfig, output: str | os.PathLike, resume: bool = False, progress: bool = True) -> TrainingResult:
-    """Train as ``config`` says, writing into ``output``; ``resume=True`` continues a saved run there."""
+def train(
+    config: TrainingConfig,
+    output: str | os.PathLike,
+    resume: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+) -> TrainingResult:
+    """Train as ``config`` says, writing into ``output``; ``resume=True`` continues a saved run there.
+
+    ``command`` (the command line, if any) is kept in the run's provenance.
+    """
     output = Path(output)
     processes = _Processes()
     device = _training_device(config.device, processes.local_rank)
@@ -122,7 +133,7 @@ def train(config: TrainingConfig, output: str | os.PathLike, resume: bool = Fals
         torch.cuda.set_device(device)
     processes.start(device)
     try:
-        return _Run(config, output, resume, processes, device, progress).run()
+        return _Run(config, output, resume, processes, device, progress, command).run()
     finally:
         processes.stop()
 
@@ -136,6 +147,7 @@ class _Run:
         processes: _Processes,
         device: torch.device,
         progress: bool,
+        command: str | None,
     ) -> None:
         self.config, self.output, self.processes, self.device = config, output, processes, device
         self.show_progress = progress and processes.rank == 0
@@ -179,8 +191,11 @@ class _Run:
         else:
             if processes.rank == 0:
                 output.mkdir(parents=True, exist_ok=True)
-                config.save(output / CONFIG_FILE)
             self._record_untrained()
+        if command:
+            self.state.commands.append(command)
+        if processes.rank == 0:
+            config.save(output / CONFIG_FILE)
 
     def run(self) -> TrainingResult:
         config, state = self.config, self.state
@@ -262,23 +277,10 @@ class _Run:
         self.optimizer.step()
         self.ema.update_parameters(self.model)
         self.schedule.step()
-        with torch.no_grad():
-            energy_error = (output["energy"] - batch.energies).detach().abs()
-            mask = batch.inputs.atom_mask[..., None].expand_as(batch.forces)
-            force_error = (output["forces"] - batch.forces).detach()[mask].abs()
-            return torch.stack([
-                energy_error.sum(), energy_error.pow(2).sum(), energy_error.new_tensor(energy_error.numel()),
-                force_error.sum(), force_error.pow(2).sum(), force_error.new_tensor(force_error.numel()),
-            ]).double().cpu()
+        return error_sums(output["energy"], output["forces"], batch).cpu()
 
     def _validate(self) -> dict[str, float]:
-        model = self.ema.module.eval()
-        sums = torch.zeros(6, dtype=torch.float64)
-        size = 32
-        for start in range(0, len(self.validation_source), size):
-            samples = [self.validation_source.sample(i) for i in range(start, min(start + size, len(self.validation_source)))]
-            sums += batch_error_sums(model, collate(samples, self.species, self.device, self.dtype)).cpu()
-        return error_metrics(sums)
+        return evaluate_samples(self.ema.module, self.validation_source, 32, self.device, self.dtype)
 
     def _record_untrained(self) -> None:
         """Epoch 0 of the metrics: the validation error before any training step."""
@@ -347,7 +349,7 @@ class _Run:
             "training_time_s": round(self.state.elapsed, 1),
             "hardware": _hardware(self.device, self.processes.world_size),
             "torch": torch.__version__,
-            "command": " ".join(sys.argv),
+            "commands": list(self.state.commands),
         }
 
     def _result(self, status: str) -> TrainingResult:
@@ -372,6 +374,7 @@ class _Run:
             "best_epoch": state.best_epoch,
             "history": json.dumps(state.history),
             "elapsed": state.elapsed,
+            "commands": json.dumps(state.commands),
         }
         with atomic_path(self.output / STATE_FILE) as temporary:
             torch.save(content, temporary)
@@ -395,6 +398,7 @@ class _Run:
         self.ema.load_state_dict(content["ema"])
         self.optimizer.load_state_dict(content["optimizer"])
         self.schedule.load_state_dict(content["schedule"])
+        self.schedule.start_at(int(content["epoch"]))
         self.state = _Progress(
             epoch=int(content["epoch"]),
             step_in_epoch=int(content["step_in_epoch"]),
@@ -403,10 +407,15 @@ class _Run:
             best_epoch=int(content["best_epoch"]),
             history=json.loads(content["history"]),
             elapsed=float(content["elapsed"]),
+            commands=json.loads(content.get("commands", "[]")),
         )
 
 
-RESUMABLE_CHANGES = frozenset({"time_budget", "max_epochs", "early_stopping_patience", "save_interval", "device"})
+RESUMABLE_CHANGES = frozenset({
+    "time_budget", "max_epochs", "early_stopping_patience", "save_interval", "device",
+    "scheduler", "decay_factor", "decay_patience", "min_learning_rate",
+})
+"""Settings a resumed run may change: its length and budget, and how the learning rate decays from here on."""
 
 
 def load_training_data(config: TrainingConfig) -> tuple[AtomsDataset, AtomsDataset]:
