@@ -207,3 +207,11 @@ def test_training_on_cuda_matches_cpu_in_float64(morse_file, tmp_path):
     for a, b in zip(runs["cpu"], runs["cuda"]):
         assert b["validation_force_mae_meV_per_A"] == pytest.approx(a["validation_force_mae_meV_per_A"], rel=1e-6)
     assert load_checkpoint(tmp_path / "cuda" / BEST_FILE).provenance["hardware"] == torch.cuda.get_device_name(0)
+
+
+def test_training_stops_early_when_validation_stops_improving(morse_file, tmp_path):
+    # A learning rate far below float32 resolution: the weights, and so the validation error, stay put.
+    config = tiny_config(morse_file, learning_rate=1e-12, min_learning_rate=1e-13, max_epochs=10, early_stopping_patience=2)
+    result = train(config, tmp_path, progress=False)
+    assert result.status == "early_stopped"
+    assert result.epochs == 3  # epoch 1 is the best; epochs 2 and 3 bring no improvement
