@@ -1,0 +1,184 @@
+"""Langevin (NVT) and NVE (velocity Verlet) runs with ASE's integrators, for any ASE calculator.
+
+    python -m md_protocols.dynamics ethanol.xyz --calculator ethanol --ensemble langevin --temperature 300 \
+        --timestep 0.5 --steps 20000 --output runs/ethanol_nvt
+    python -m md_protocols.dynamics ... --resume          # continue a killed run from its trajectory
+
+Writes ``<output>.traj`` (ASE trajectory: every ``interval`` steps, positions and momenta),
+``<output>.log`` (ASE's MDLogger) and ``<output>.json`` (a summary, written atomically). A killed
+run keeps every frame written before the kill (the trajectory's frame count is updated only after
+a frame is complete), and ``--resume`` continues from the last frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms, units
+from ase.calculators.calculator import BaseCalculator
+from ase.io import read
+from ase.io.trajectory import Trajectory
+from ase.constraints import FixCom
+from ase.md import MDLogger, thermalize_momenta
+from ase.md.langevin import Langevin
+from ase.md.velocitydistribution import Stationary, ZeroRotation
+from ase.md.verlet import VelocityVerlet
+from tqdm import tqdm
+
+from ase_geoformer.io_utils import atomic_write_text
+
+ENSEMBLES = ("langevin", "nve")
+
+
+@dataclass
+class MDSettings:
+    """A run: ``ensemble`` "langevin" or "nve"; temperature in K (Langevin bath and initial velocities);
+    time step in fs; Langevin friction in 1/fs; a frame saved every ``interval`` steps."""
+
+    ensemble: str = "langevin"
+    temperature_K: float = 300.0
+    timestep_fs: float = 0.5
+    steps: int = 1000
+    friction_per_fs: float = 0.01
+    interval: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.ensemble not in ENSEMBLES:
+            raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {self.ensemble!r}")
+        if self.timestep_fs <= 0 or self.steps < 0 or self.interval < 1 or self.temperature_K < 0:
+            raise ValueError(f"invalid MD settings: {self}")
+
+
+def initialise_velocities(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
+    """Maxwell-Boltzmann velocities with zero total momentum (and, for a molecule, zero angular momentum)."""
+    thermalize_momenta(atoms, temperature_K=temperature_K, rng=rng)
+    Stationary(atoms)
+    if not atoms.pbc.any():
+        ZeroRotation(atoms)
+
+
+def run_md(
+    atoms: Atoms,
+    calculator: BaseCalculator,
+    settings: MDSettings,
+    output: str | os.PathLike,
+    resume: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run ``settings`` on ``atoms``, writing ``<output>.traj``, ``.log`` and ``.json``; returns the summary.
+
+    ``resume=True`` continues from the last frame of an existing trajectory (positions and momenta).
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    paths = {kind: output.with_name(output.name + suffix) for kind, suffix in (("traj", ".traj"), ("log", ".log"), ("json", ".json"))}
+    atoms = atoms.copy()
+    done = 0
+    if resume and paths["traj"].exists():
+        frames = read(paths["traj"], ":")
+        last = frames[-1]
+        atoms.positions, atoms.cell, atoms.pbc = last.positions, last.cell, last.pbc
+        atoms.set_momenta(last.get_momenta())
+        done = (len(frames) - 1) * settings.interval
+    elif resume:
+        raise FileNotFoundError(f"nothing to resume: {paths['traj']} does not exist")
+    else:
+        initialise_velocities(atoms, settings.temperature_K, np.random.default_rng(settings.seed))
+    atoms.calc = calculator
+
+    timestep = settings.timestep_fs * units.fs
+    if settings.ensemble == "langevin":
+        rng = np.random.default_rng([settings.seed, done])
+        atoms.set_constraint(FixCom())
+        dynamics = Langevin(
+            atoms, timestep, temperature_K=settings.temperature_K, friction=settings.friction_per_fs / units.fs,
+            fixcm=False, rng=rng,
+        )
+    else:
+        dynamics = VelocityVerlet(atoms, timestep)
+
+    remaining = max(settings.steps - done, 0)
+    started = time.perf_counter()
+    with Trajectory(paths["traj"], "a" if done else "w", atoms) as trajectory, tqdm(
+        total=settings.steps, initial=done, unit="step", desc=settings.ensemble, disable=not progress, file=sys.stderr
+    ) as bar:
+        def save() -> None:
+            if dynamics.nsteps > 0 or not done:
+                trajectory.write(atoms)
+
+        dynamics.attach(save, interval=settings.interval)
+        dynamics.attach(lambda: bar.update(1), interval=1)
+        logger = MDLogger(dynamics, atoms, str(paths["log"]), header=not done, stress=False, peratom=True, mode="a" if done else "w")
+        dynamics.attach(logger, interval=settings.interval)
+        bar.update(-1)  # the observers also run once before the first step
+        dynamics.run(remaining)
+        logger.close()
+    seconds = time.perf_counter() - started
+    summary = {
+        "settings": asdict(settings),
+        "atoms": len(atoms),
+        "formula": atoms.get_chemical_formula(),
+        "calculator": type(calculator).__name__,
+        "steps": settings.steps,
+        "steps_this_call": remaining,
+        "frames": len(read(paths["traj"], ":")),
+        "simulated_ps": settings.steps * settings.timestep_fs / 1000,
+        "steps_per_second": remaining / seconds if seconds > 0 else None,
+        "trajectory": str(paths["traj"]),
+    }
+    atomic_write_text(paths["json"], json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    from md_protocols.calculators import make_calculator
+
+    parser = argparse.ArgumentParser(prog="python -m md_protocols.dynamics", description=__doc__.splitlines()[0])
+    parser.add_argument("structure", help="structure file (anything ase.io reads) or an ase.build.molecule name")
+    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
+    parser.add_argument("--ensemble", choices=ENSEMBLES, default="langevin")
+    parser.add_argument("--temperature", type=float, default=300.0, help="K")
+    parser.add_argument("--timestep", type=float, default=0.5, help="fs")
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--friction", type=float, default=0.01, help="Langevin friction, 1/fs")
+    parser.add_argument("--interval", type=int, default=10, help="steps between saved frames")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--output", required=True, help="prefix of the .traj, .log and .json files")
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        atoms = _structure(args.structure)
+        calculator = make_calculator(args.calculator, args.device, args.dtype)
+        settings = MDSettings(args.ensemble, args.temperature, args.timestep, args.steps, args.friction, args.interval, args.seed)
+        summary = run_md(atoms, calculator, settings, args.output, resume=args.resume)
+    except (ValueError, FileNotFoundError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _structure(name: str) -> Atoms:
+    if Path(name).exists():
+        return read(name)
+    from ase.build import molecule
+
+    try:
+        return molecule(name)
+    except KeyError:
+        raise FileNotFoundError(f"{name!r} is neither a structure file nor an ase.build.molecule name") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
