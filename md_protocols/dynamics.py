@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     try:
-        atoms = _structure(args.structure)
+        atoms = load_structure(args.structure)
         calculator = make_calculator(args.calculator, args.device, args.dtype)
         settings = MDSettings(args.ensemble, args.temperature, args.timestep, args.steps, args.friction, args.interval, args.seed)
         summary = run_md(atoms, calculator, settings, args.output, resume=args.resume)
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _structure(name: str) -> Atoms:
+def load_structure(name: str) -> Atoms:
+    """A structure file, or a molecule of ``ase.build.molecule`` by name."""
     if Path(name).exists():
         return read(name)
     from ase.build import molecule
