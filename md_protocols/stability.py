@@ -1,0 +1,185 @@
+"""Stability (Fu et al., "Forces are not enough", 2022): hot NVT until a bond breaks, and the h(r) error.
+
+    python -m md_protocols.stability ../shared/data/rmd17/rmd17_ethanol_test_01.npz --calculator ethanol \
+        --duration 50 --output reports/ethanol_stability
+
+From the first reference frame, Nosé-Hoover chain NVT (ASE) at 500 K with dt 0.5 fs. The bonds are
+those of the first frame (ASE's natural cutoffs); the run has collapsed when any bond length departs
+from its mean over the reference frames by more than 0.5 Å. Reported: the time to collapse (or the
+whole duration), and the h(r) error: h(r) is the distribution of all interatomic distances (500 bins
+on (0, 10] Å, normalised to unit area) and the error is the mean absolute difference between the
+simulation's and the reference frames' h(r) times 10 Å. A PNG shows both h(r).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms, units
+from ase.calculators.calculator import BaseCalculator
+from ase.md.nose_hoover_chain import NoseHooverChainNVT
+from ase.neighborlist import natural_cutoffs, neighbor_list
+from tqdm import tqdm
+
+from ase_geoformer.data import AtomsDataset, read_dataset
+from ase_geoformer.io_utils import atomic_path, atomic_write_text
+from md_protocols.dynamics import initialise_velocities
+
+H_BINS = np.linspace(0.0, 10.0, 501)
+
+
+@dataclass
+class StabilitySettings:
+    """Temperature (K), time step (fs), length (ps), bond tolerance (Å), Nosé-Hoover damping (fs);
+    bonds are checked and h(r) sampled every ``check_interval_fs``."""
+
+    temperature_K: float = 500.0
+    timestep_fs: float = 0.5
+    duration_ps: float = 300.0
+    bond_tolerance: float = 0.5
+    thermostat_damping_fs: float = 50.0
+    check_interval_fs: float = 10.0
+    seed: int = 0
+
+
+def bonds_of(atoms: Atoms) -> np.ndarray:
+    """``(B, 2)`` bonded pairs i < j by ASE's natural cutoffs."""
+    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms))
+    keep = first < second
+    return np.stack([first[keep], second[keep]], axis=1)
+
+
+def pair_distances(positions: np.ndarray) -> np.ndarray:
+    """All distances i < j of ``(..., N, 3)`` positions, ``(..., N (N - 1) / 2)``."""
+    i, j = np.triu_indices(positions.shape[-2], k=1)
+    return np.linalg.norm(positions[..., j, :] - positions[..., i, :], axis=-1)
+
+
+def distance_histogram(distances: np.ndarray) -> np.ndarray:
+    """h(r): 500 bins on (0, 10] Å, unit area (1/Å)."""
+    counts, _ = np.histogram(distances.reshape(-1), bins=H_BINS)
+    return counts / max(counts.sum(), 1) / np.diff(H_BINS)
+
+
+def h_error(simulated: np.ndarray, reference: np.ndarray) -> float:
+    """Mean absolute difference of two h(r) times 10 Å (the integral of |h - h_ref|)."""
+    return float(np.mean(np.abs(simulated - reference)) * 10.0)
+
+
+def reference_positions(reference: AtomsDataset) -> np.ndarray:
+    """``(F, N, 3)`` positions of a reference dataset of one molecule."""
+    sizes = reference.sizes
+    if (sizes != sizes[0]).any():
+        raise ValueError(f"{reference.source}: reference frames must all be the same molecule")
+    return reference.positions.reshape(len(reference), sizes[0], 3)
+
+
+def run_stability(
+    reference: AtomsDataset, calculator: BaseCalculator, settings: StabilitySettings | None = None, progress: bool = True
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Run from the first reference frame; returns the report and the simulated and reference h(r)."""
+    settings = settings or StabilitySettings()
+    frames = reference_positions(reference)
+    atoms = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
+    bonds = bonds_of(atoms)
+    reference_lengths = np.linalg.norm(frames[:, bonds[:, 1]] - frames[:, bonds[:, 0]], axis=-1).mean(axis=0)
+    initialise_velocities(atoms, settings.temperature_K, np.random.default_rng(settings.seed))
+    atoms.calc = calculator
+    dynamics = NoseHooverChainNVT(
+        atoms, settings.timestep_fs * units.fs, temperature_K=settings.temperature_K,
+        tdamp=settings.thermostat_damping_fs * units.fs,
+    )
+    check_every = max(1, int(round(settings.check_interval_fs / settings.timestep_fs)))
+    total_steps = int(round(settings.duration_ps * 1000 / settings.timestep_fs))
+    sampled, collapsed_at, worst = [], None, 0.0
+    with tqdm(total=total_steps, unit="step", desc="stability", disable=not progress, file=sys.stderr) as bar:
+        for step in range(0, total_steps, check_every):
+            dynamics.run(min(check_every, total_steps - step))
+            bar.update(min(check_every, total_steps - step))
+            positions = atoms.get_positions()
+            lengths = np.linalg.norm(positions[bonds[:, 1]] - positions[bonds[:, 0]], axis=-1)
+            deviation = float(np.abs(lengths - reference_lengths).max())
+            worst = max(worst, deviation)
+            if deviation > settings.bond_tolerance:
+                collapsed_at = (step + check_every) * settings.timestep_fs / 1000
+                break
+            sampled.append(pair_distances(positions))
+    simulated_h = distance_histogram(np.array(sampled)) if sampled else np.zeros(len(H_BINS) - 1)
+    reference_h = distance_histogram(pair_distances(frames))
+    report = {
+        "formula": atoms.get_chemical_formula(),
+        "calculator": type(calculator).__name__,
+        "settings": asdict(settings),
+        "bonds": len(bonds),
+        "stable": collapsed_at is None,
+        "time_to_collapse_ps": collapsed_at,
+        "stable_ps": settings.duration_ps if collapsed_at is None else collapsed_at,
+        "largest_bond_deviation_A": worst,
+        "h_error": h_error(simulated_h, reference_h) if sampled else None,
+        "reference": reference.source,
+        "reference_frames": len(frames),
+    }
+    return report, simulated_h, reference_h
+
+
+def plot_h(simulated: np.ndarray, reference: np.ndarray, output: str | os.PathLike, title: str = "") -> None:
+    """Both h(r) curves; PNG, written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    centres = 0.5 * (H_BINS[1:] + H_BINS[:-1])
+    figure, axes = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+    axes.plot(centres, reference, label="reference frames", lw=1.2)
+    axes.plot(centres, simulated, label="simulation", lw=1.0, alpha=0.8)
+    axes.set_xlabel("r (Å)")
+    axes.set_ylabel("h(r) (1/Å)")
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    with atomic_path(output) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from md_protocols.calculators import make_calculator
+
+    parser = argparse.ArgumentParser(prog="python -m md_protocols.stability", description=__doc__.splitlines()[0])
+    parser.add_argument("reference", help="reference frames of one molecule (rMD17 npz, extxyz, ...); the run starts from the first")
+    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
+    parser.add_argument("--temperature", type=float, default=500.0, help="K")
+    parser.add_argument("--timestep", type=float, default=0.5, help="fs")
+    parser.add_argument("--duration", type=float, default=300.0, help="ps")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--output", required=True, help="prefix of the .json report and .png plot")
+    args = parser.parse_args(argv)
+    try:
+        reference = read_dataset(args.reference)
+        calculator = make_calculator(args.calculator, args.device, args.dtype)
+    except (ValueError, FileNotFoundError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    settings = StabilitySettings(args.temperature, args.timestep, args.duration, seed=args.seed)
+    report, simulated, reference_h = run_stability(reference, calculator, settings)
+    report["calculator_spec"], report["dtype"] = args.calculator, args.dtype
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output.with_name(output.name + ".json"), json.dumps(report, indent=2) + "\n")
+    plot_h(simulated, reference_h, output.with_name(output.name + ".png"), f"{report['formula']}, {args.calculator}")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

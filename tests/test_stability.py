@@ -1,0 +1,65 @@
+"""Stability protocol: a stable run is reported stable with a small h(r) error; a planted collapse is caught."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ase.calculators.calculator import Calculator, all_changes
+from ase.build import molecule
+from synthetic import morse_dataset
+
+from ase_geoformer.data import write_hdf5
+from md_protocols.stability import StabilitySettings, distance_histogram, h_error, main, run_stability
+
+class Tethered(Calculator):
+    """Every atom on a spring (10 eV/Å^2) to its place in methanol: stable at any temperature.
+    With ``pull`` (eV/Å), a constant force also drags atom 0 away: a planted collapse."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def __init__(self, pull: float = 0.0) -> None:
+        super().__init__()
+        self.pull = pull
+        self.home = molecule("CH3OH").positions
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        displacement = atoms.positions - self.home
+        forces = -10.0 * displacement
+        forces[0, 0] += self.pull
+        self.results = {"energy": 5.0 * float((displacement**2).sum()) - self.pull * displacement[0, 0], "forces": forces}
+
+
+SHORT = StabilitySettings(duration_ps=0.3, check_interval_fs=5.0)
+
+
+def test_a_stable_run_is_reported_stable():
+    report, simulated, reference = run_stability(morse_dataset(30), Tethered(), SHORT, progress=False)
+    assert report["stable"] and report["stable_ps"] == pytest.approx(0.3)
+    assert report["largest_bond_deviation_A"] < 0.5
+    assert report["h_error"] == pytest.approx(h_error(simulated, reference))
+
+
+def test_a_planted_collapse_is_caught():
+    report, _, _ = run_stability(morse_dataset(30), Tethered(pull=30.0), SHORT, progress=False)
+    assert not report["stable"]
+    assert 0 < report["time_to_collapse_ps"] < 0.3
+    assert report["largest_bond_deviation_A"] > 0.5
+
+
+def test_h_error_is_zero_for_equal_distributions_and_two_for_disjoint_ones():
+    near, far = np.full(100, 1.01), np.full(100, 5.01)
+    assert h_error(distance_histogram(near), distance_histogram(near)) == 0.0
+    assert h_error(distance_histogram(near), distance_histogram(far)) == pytest.approx(2.0)
+
+
+def test_command_line_writes_json_and_png(tmp_path):
+    write_hdf5(morse_dataset(10), tmp_path / "ref.h5")
+    code = main([str(tmp_path / "ref.h5"), "--calculator", "ase.calculators.emt:EMT", "--duration", "0.05",
+                 "--output", str(tmp_path / "s")])
+    assert code == 0
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert report["calculator"] == "EMT" and report["settings"]["temperature_K"] == 500.0
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
