@@ -1,0 +1,115 @@
+"""Validation report: energy conservation and stability of every shipped model, as a Markdown table.
+
+    python -m md_protocols.report --data-dir ../shared/data/rmd17 --output docs/md_validation_results.md
+    python -m md_protocols.report --model aspirin --calculator mypkg:make_mace --data-dir ... --output mace.md
+
+For each model: NVE at 300 K from the first rMD17 test_01 frame at dt and dt/2 (float64 and
+float32), then the stability run at 500 K against the rMD17 test_01 frames. The JSON and PNG of
+each protocol are written beside the table; the table is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ase import Atoms
+
+from ase_geoformer.data import read_dataset
+from ase_geoformer.io_utils import atomic_write_text
+from md_protocols.calculators import make_calculator
+from md_protocols.conservation import plot_traces, validate_conservation
+from md_protocols.stability import StabilitySettings, plot_h, reference_positions, run_stability
+
+
+@dataclass
+class ReportSettings:
+    """NVE: temperature (K), time step (fs), duration (ps); stability: duration (ps) at 500 K, dt 0.5 fs."""
+
+    nve_temperature_K: float = 300.0
+    nve_timestep_fs: float = 0.5
+    nve_duration_ps: float = 5.0
+    stability_duration_ps: float = 50.0
+    device: str | None = None
+
+
+def validate_model(
+    name: str, calculator_spec: str, reference_file: str | Path, settings: ReportSettings, output: Path
+) -> dict[str, Any]:
+    """Conservation in float64 and float32, and stability in float64, of one model; files under ``output``."""
+    reference = read_dataset(reference_file)
+    frames = reference_positions(reference)
+    start = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
+    row: dict[str, Any] = {"model": name, "calculator": calculator_spec}
+    for dtype in ("float64", "float32"):
+        calculator = make_calculator(calculator_spec, settings.device, dtype)
+        report, traces = validate_conservation(
+            start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps
+        )
+        prefix = output / f"{name}_conservation_{dtype}"
+        atomic_write_text(prefix.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
+        plot_traces(traces, prefix.with_suffix(".png"), f"{name}, NVE, {dtype}")
+        row[dtype] = report
+    calculator = make_calculator(calculator_spec, settings.device, "float64")
+    stability, simulated, reference_h = run_stability(reference, calculator, StabilitySettings(duration_ps=settings.stability_duration_ps))
+    prefix = output / f"{name}_stability"
+    atomic_write_text(prefix.with_suffix(".json"), json.dumps(stability, indent=2) + "\n")
+    plot_h(simulated, reference_h, prefix.with_suffix(".png"), f"{name}, 500 K")
+    row["stability"] = stability
+    return row
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2) | conservation | stable (ps) | h(r) error |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for row in rows:
+        stability = row["stability"]
+        for dtype in ("float64", "float32"):
+            report = row[dtype]
+            drifts = " / ".join(f"{r['drift_meV_per_atom_per_ps']:.4f}" for r in report["runs"])
+            stable = (f"{stability['stable_ps']:g}" + ("" if stability["stable"] else " (collapsed)")) if dtype == "float64" else ""
+            h = f"{stability['h_error']:.3f}" if dtype == "float64" and stability["h_error"] is not None else ""
+            lines.append(
+                f"| {row['model']} | {dtype} | {drifts} | {report['runs'][0]['std_total_over_std_potential']:.2e} | "
+                f"{report['fluctuation_dt_over_half_dt']:.2f} | {'pass' if report['passed'] else 'FAIL'} | {stable} | {h} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ase_geoformer import rmd17, shipped_models
+
+    parser = argparse.ArgumentParser(prog="python -m md_protocols.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", help="rMD17 molecule(s) to validate (default: every shipped model)")
+    parser.add_argument("--calculator", help="module:factory of a peer calculator to validate instead of GeoFormer")
+    parser.add_argument("--data-dir", help=f"rMD17 folder (default: ${rmd17.DATA_DIR_VARIABLE})")
+    parser.add_argument("--nve-duration", type=float, default=5.0, help="ps per NVE run")
+    parser.add_argument("--stability-duration", type=float, default=50.0, help="ps")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--output", required=True, help="the Markdown file; protocol JSON and PNG files go beside it")
+    args = parser.parse_args(argv)
+    settings = ReportSettings(nve_duration_ps=args.nve_duration, stability_duration_ps=args.stability_duration, device=args.device)
+    output = Path(args.output)
+    folder = output.with_suffix("")
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        for name in args.model or sorted(shipped_models()):
+            reference = rmd17.rmd17_path(args.data_dir, name, "test_01")
+            rows.append(validate_model(name, args.calculator or name, reference, settings, folder))
+    except (ValueError, FileNotFoundError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    atomic_write_text(output, markdown_table(rows))
+    print(output.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
