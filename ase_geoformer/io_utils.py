@@ -60,3 +60,20 @@ def _yaml():
     except ImportError as error:
         raise ImportError("YAML config files need PyYAML: pip install pyyaml (or use a .json file)") from error
     return yaml
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (figures are only written to files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: str | os.PathLike) -> None:
+    """Write ``figure`` as PNG atomically and close it."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    pyplot().close(figure)

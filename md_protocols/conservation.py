@@ -13,11 +13,9 @@ The verdict compares them with thresholds and is written as JSON with a PNG of t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,7 @@ from ase.calculators.calculator import BaseCalculator
 from ase.md.verlet import VelocityVerlet
 from tqdm import tqdm
 
-from ase_geoformer.io_utils import atomic_path, atomic_write_text
+from ase_geoformer.io_utils import pyplot, save_figure
 from md_protocols.dynamics import initialise_velocities
 
 
@@ -138,11 +136,7 @@ def validate_conservation(
 
 def plot_traces(traces: list[NVETrace], output: str | os.PathLike, title: str = "") -> None:
     """E_tot - E_tot(0) (and E_pot - E_pot(0), faint) against time for each time step; PNG, atomic."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, (upper, lower) = plt.subplots(2, 1, figsize=(6.4, 5.6), dpi=120, sharex=True)
     for trace in traces:
         line = upper.plot(trace.times_ps, 1000 * (trace.total - trace.total[0]), lw=0.8, label=f"dt = {trace.timestep_fs:g} fs")[0]
@@ -153,25 +147,20 @@ def plot_traces(traces: list[NVETrace], output: str | os.PathLike, title: str = 
     upper.set_title(title)
     upper.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_path(output) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
+    save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> int:
     from md_protocols.calculators import make_calculator
+    from md_protocols.cli import add_calculator_arguments, write_report
     from md_protocols.dynamics import load_structure
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.conservation", description=__doc__.splitlines()[0])
     parser.add_argument("structure", help="structure file or ase.build.molecule name")
-    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
     parser.add_argument("--temperature", type=float, default=300.0, help="K")
     parser.add_argument("--timestep", type=float, default=0.5, help="fs (also run at half of it)")
     parser.add_argument("--duration", type=float, default=5.0, help="ps of simulated time per run")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--output", required=True, help="prefix of the .json report and .png plot")
+    add_calculator_arguments(parser)
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)
@@ -181,11 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report, traces = validate_conservation(atoms, calculator, args.temperature, args.timestep, args.duration, args.seed)
     report["calculator_spec"], report["dtype"] = args.calculator, args.dtype
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(output.with_name(output.name + ".json"), json.dumps(report, indent=2) + "\n")
-    plot_traces(traces, output.with_name(output.name + ".png"), f"{report['formula']} NVE, {args.calculator}, {args.dtype}")
-    print(json.dumps(report, indent=2))
+    title = f"{report['formula']} NVE, {args.calculator}, {args.dtype}"
+    write_report(args.output, report, lambda png: plot_traces(traces, png, title))
     return 0 if report["passed"] else 2
 
 

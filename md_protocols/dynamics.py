@@ -141,21 +141,18 @@ def run_md(
 
 def main(argv: list[str] | None = None) -> int:
     from md_protocols.calculators import make_calculator
+    from md_protocols.cli import add_calculator_arguments
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.dynamics", description=__doc__.splitlines()[0])
     parser.add_argument("structure", help="structure file (anything ase.io reads) or an ase.build.molecule name")
-    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
     parser.add_argument("--ensemble", choices=ENSEMBLES, default="langevin")
     parser.add_argument("--temperature", type=float, default=300.0, help="K")
     parser.add_argument("--timestep", type=float, default=0.5, help="fs")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--friction", type=float, default=0.01, help="Langevin friction, 1/fs")
     parser.add_argument("--interval", type=int, default=10, help="steps between saved frames")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--output", required=True, help="prefix of the .traj, .log and .json files")
-    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue from the last frame of <output>.traj")
+    add_calculator_arguments(parser)
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)

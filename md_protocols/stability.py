@@ -14,11 +14,9 @@ simulation's and the reference frames' h(r) times 10 Å. A PNG shows both h(r).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +27,7 @@ from ase.neighborlist import natural_cutoffs, neighbor_list
 from tqdm import tqdm
 
 from ase_geoformer.data import AtomsDataset, read_dataset
-from ase_geoformer.io_utils import atomic_path, atomic_write_text
+from ase_geoformer.io_utils import pyplot, save_figure
 from md_protocols.dynamics import initialise_velocities
 
 H_BINS = np.linspace(0.0, 10.0, 501)
@@ -131,11 +129,7 @@ def run_stability(
 
 def plot_h(simulated: np.ndarray, reference: np.ndarray, output: str | os.PathLike, title: str = "") -> None:
     """Both h(r) curves; PNG, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     centres = 0.5 * (H_BINS[1:] + H_BINS[:-1])
     figure, axes = plt.subplots(figsize=(6.4, 3.8), dpi=120)
     axes.plot(centres, reference, label="reference frames", lw=1.2)
@@ -145,24 +139,19 @@ def plot_h(simulated: np.ndarray, reference: np.ndarray, output: str | os.PathLi
     axes.set_title(title)
     axes.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_path(output) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
+    save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> int:
     from md_protocols.calculators import make_calculator
+    from md_protocols.cli import add_calculator_arguments, write_report
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.stability", description=__doc__.splitlines()[0])
     parser.add_argument("reference", help="reference frames of one molecule (rMD17 npz, extxyz, ...); the run starts from the first")
-    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
     parser.add_argument("--temperature", type=float, default=500.0, help="K")
     parser.add_argument("--timestep", type=float, default=0.5, help="fs")
     parser.add_argument("--duration", type=float, default=300.0, help="ps")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--output", required=True, help="prefix of the .json report and .png plot")
+    add_calculator_arguments(parser)
     args = parser.parse_args(argv)
     try:
         reference = read_dataset(args.reference)
@@ -173,11 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = StabilitySettings(args.temperature, args.timestep, args.duration, seed=args.seed)
     report, simulated, reference_h = run_stability(reference, calculator, settings)
     report["calculator_spec"], report["dtype"] = args.calculator, args.dtype
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(output.with_name(output.name + ".json"), json.dumps(report, indent=2) + "\n")
-    plot_h(simulated, reference_h, output.with_name(output.name + ".png"), f"{report['formula']}, {args.calculator}")
-    print(json.dumps(report, indent=2))
+    title = f"{report['formula']}, {args.calculator}"
+    write_report(args.output, report, lambda png: plot_h(simulated, reference_h, png, title))
     return 0
 
 

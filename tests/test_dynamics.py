@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.io import read
@@ -14,7 +15,7 @@ from md_protocols.calculators import make_calculator
 from md_protocols.dynamics import MDSettings, main, run_md
 
 
-def copper() -> "Atoms":
+def copper() -> Atoms:
     atoms = bulk("Cu", cubic=True).repeat((2, 2, 2))
     atoms.rattle(0.02, seed=0)
     return atoms

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ase_geoformer.io_utils import atomic_path
+from ase_geoformer.io_utils import pyplot, save_figure
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict]:
@@ -27,11 +27,7 @@ def plot_learning_curves(
     runs: Sequence[tuple[str, list[dict]]], output: str | os.PathLike, title: str = "", reference: float | None = None
 ) -> None:
     """Validation (solid) and training (dashed) force MAE in meV/Å against minutes of training; PNG, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     for label, records in runs:
         trained = [r for r in records if r["epoch"] > 0]
@@ -48,9 +44,7 @@ def plot_learning_curves(
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_path(output) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
+    save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> int:

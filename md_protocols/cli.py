@@ -1,0 +1,29 @@
+"""Command-line pieces shared by the protocol scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ase_geoformer.io_utils import atomic_write_text
+
+
+def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--calculator``, ``--device``, ``--dtype``, ``--seed`` and ``--output`` (a file prefix)."""
+    parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (GeoFormer; default: CUDA when available)")
+    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="GeoFormer precision")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", required=True, help="prefix of the files to write (.json, and .png or .traj)")
+
+
+def write_report(prefix: str | Path, report: dict[str, Any], plot: Callable[[Path], None]) -> None:
+    """``<prefix>.json`` (atomically) and ``plot(<prefix>.png)``; prints the report."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(prefix.with_name(prefix.name + ".json"), json.dumps(report, indent=2) + "\n")
+    plot(prefix.with_name(prefix.name + ".png"))
+    print(json.dumps(report, indent=2))
