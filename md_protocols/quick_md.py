@@ -21,11 +21,11 @@ import numpy as np
 import torch
 from ase import units
 from ase.build import molecule
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
 from ase.md.verlet import VelocityVerlet
-from ase.neighborlist import natural_cutoffs, neighbor_list
 
 from ase_geoformer import GeoFormer, GeoFormerCalculator, GeoFormerConfig, GeoFormerError
+from md_protocols.dynamics import initialise_velocities
+from md_protocols.stability import bonds_of
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -49,14 +49,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         sys.exit(f"error: {error}")
     atoms = molecule("CH3CH2OH")
     atoms.calc = calc
-    MaxwellBoltzmannDistribution(atoms, temperature_K=args.temperature, rng=np.random.default_rng(args.seed))
-    Stationary(atoms)
-    ZeroRotation(atoms)
+    initialise_velocities(atoms, args.temperature, np.random.default_rng(args.seed))
 
     dynamics = VelocityVerlet(atoms, timestep=args.dt * units.fs)
-    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms))
-    bonds = first < second
-    first, second = first[bonds], second[bonds]
+    first, second = bonds_of(atoms).T
     initial_lengths = np.linalg.norm(atoms.positions[second] - atoms.positions[first], axis=1)
     total, potential, bond_change = [], [], [0.0]
 
