@@ -1,5 +1,6 @@
 """ase-geoformer: an ASE calculator for the GeoFormer equivariant dual-stream transformer force field."""
 
+from ase_geoformer.batched import evaluate_structures
 from ase_geoformer.batch import DenseBatch, NeighbourListBatch, dense_batch, neighbour_list_batch
 from ase_geoformer.calculator import GeoFormerCalculator
 from ase_geoformer.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -30,6 +31,7 @@ __all__ = [
     "NeighbourListBatch",
     "UnsupportedElementError",
     "dense_batch",
+    "evaluate_structures",
     "load_checkpoint",
     "neighbour_list_batch",
     "predict",
