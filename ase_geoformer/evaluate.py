@@ -11,6 +11,7 @@ the same figures in kcal/mol and kcal/mol/Å.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -70,8 +71,8 @@ def evaluate(
     dtype: torch.dtype = torch.float64,
     progress: bool = False,
 ) -> dict[str, float]:
-    """Errors of ``model`` (predicting total energies) on every frame of ``dataset``."""
-    model = model.to(device=device, dtype=dtype)
+    """Errors of ``model`` (predicting total energies) on every frame of ``dataset``; ``model`` is copied, never changed."""
+    model = copy.deepcopy(model).to(device=device, dtype=dtype)
     zero = EnergyBaseline(model.config.species, tuple(0.0 for _ in model.config.species))
     return evaluate_samples(model, SampleSource(dataset, zero), batch_size, torch.device(device), dtype, progress)
 

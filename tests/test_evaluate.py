@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 import pytest
 from ase import units
 from conftest import random_model, small_config
@@ -55,3 +56,9 @@ def test_unknown_rmd17_set_is_refused(tmp_path, capsys):
     save_checkpoint(tmp_path / "m.pt", random_model(small_config(species=(1, 6, 8))))
     assert main(["--model", str(tmp_path / "m.pt"), "--molecule", "ethanol", "--sets", "everything"]) == 1
     assert "unknown rMD17 set 'everything'; choose from train, validation, test_01, not_in_train" in capsys.readouterr().err
+
+
+def test_evaluation_leaves_the_callers_model_unchanged():
+    model = random_model(small_config(species=(1, 6, 8))).float()
+    evaluate(model, morse_dataset(2), dtype=torch.float64)
+    assert next(model.parameters()).dtype == torch.float32
