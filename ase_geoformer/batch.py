@@ -19,7 +19,7 @@ from ase.data import chemical_symbols
 from matscipy.neighbours import neighbour_list
 
 from ase_geoformer.errors import InvalidStructureError, UnsupportedElementError
-from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph
+from ase_geoformer.nn.graph import DenseAtomGraph, NeighbourListGraph, pair_mask_of
 
 
 def species_indices(numbers: np.ndarray, species: Sequence[int]) -> np.ndarray:
@@ -65,18 +65,25 @@ class DenseBatch:
         species: ``(B, N)`` int64 species indices (0 at padding).
         positions: ``(B, N, 3)`` Å (0 at padding).
         atom_mask: ``(B, N)`` bool, False at padding.
+        pair_mask: ``(B, N, N)`` bool, the pairs that exist; built from ``atom_mask`` when not given
+            and kept by ``with_positions``, so a molecule's masks are built once.
     """
 
     species: torch.Tensor
     positions: torch.Tensor
     atom_mask: torch.Tensor
+    pair_mask: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.pair_mask is None:
+            self.pair_mask = pair_mask_of(self.atom_mask)
 
     @property
     def num_structures(self) -> int:
         return self.species.shape[0]
 
     def graph(self, r_max: float) -> DenseAtomGraph:
-        return DenseAtomGraph(self.positions, self.atom_mask, dummy_distance=2.0 * r_max)
+        return DenseAtomGraph(self.positions, self.pair_mask, dummy_distance=2.0 * r_max)
 
     def with_positions(self, positions: torch.Tensor) -> "DenseBatch":
         return dataclasses.replace(self, positions=positions)

@@ -12,10 +12,10 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch
+from ase_geoformer.batch import Batch, DenseBatch, check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import DTYPES
 from ase_geoformer.nn.model import GeoFormer
-from ase_geoformer.predict import predict
+from ase_geoformer.predict import batch_atomic_energies, compiled_atomic_energies, predict
 from ase_geoformer.zoo import resolve_checkpoint
 
 
@@ -31,6 +31,13 @@ class GeoFormerCalculator(Calculator):
             calculator's copy of the model only, never as torch's global default.
         dense_max_atoms: molecules up to this size use the dense all-pairs path; larger or
             periodic structures use the neighbour-list path. Both give the same energies.
+        compile: run the model through ``torch.compile`` (CUDA graphs on CUDA): same energies
+            and forces, faster calls, but the first call compiles (tens of seconds on CPU), and a
+            call with new sizes may compile again. Worth it for MD runs of thousands of steps.
+
+    For a molecule whose atoms do not change between calls (MD), the species, masks and pair
+    layout are built once; each call sends only positions to the device and brings back one
+    tensor of results.
     """
 
     implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
@@ -41,12 +48,15 @@ class GeoFormerCalculator(Calculator):
         device: str | torch.device | None = None,
         dtype: str | torch.dtype = "float64",
         dense_max_atoms: int = 128,
+        compile: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
         self.dtype = _resolve_dtype(dtype)
         self.dense_max_atoms = int(dense_max_atoms)
+        self._atomic_energies = compiled_atomic_energies(self.device) if compile else batch_atomic_energies
+        self._molecule: tuple[bytes, DenseBatch] | None = None
         if isinstance(model, GeoFormer):
             self.checkpoint, module = None, copy.deepcopy(model)
         elif isinstance(model, torch.nn.Module):
@@ -75,20 +85,38 @@ class GeoFormerCalculator(Calculator):
         atoms = self.atoms
         check_structure(atoms)
         periodic = bool(atoms.pbc.all())
-        if atoms.pbc.any() or len(atoms) > self.dense_max_atoms:
-            batch = neighbour_list_batch([atoms], self.species, self.model.r_max, self.device, self.dtype)
-        else:
-            batch = dense_batch([atoms], self.species, self.device, self.dtype)
-        output = predict(self.model, batch, compute_forces=True, compute_stress=periodic and "stress" in properties)
-        energy = float(output["energy"][0].detach())
+        output = predict(
+            self.model,
+            self._batch(atoms),
+            compute_forces=True,
+            compute_stress=periodic and "stress" in properties,
+            atomic_energies=self._atomic_energies,
+        )
+        n = len(atoms)
+        parts = [output["energy"].reshape(1), output["atomic_energies"].reshape(n), output["forces"].reshape(3 * n)]
+        if "stress" in output:
+            parts.append(output["stress"].reshape(9))
+        values = torch.cat(parts).detach().cpu().double().numpy()
+        energy = float(values[0])
         self.results = {
             "energy": energy,
             "free_energy": energy,
-            "energies": output["atomic_energies"].detach().reshape(-1).cpu().double().numpy(),
-            "forces": output["forces"].detach().reshape(-1, 3).cpu().double().numpy(),
+            "energies": values[1 : n + 1],
+            "forces": values[n + 1 : 4 * n + 1].reshape(n, 3),
         }
         if "stress" in output:
-            self.results["stress"] = full_3x3_to_voigt_6_stress(output["stress"][0].detach().cpu().double().numpy())
+            self.results["stress"] = full_3x3_to_voigt_6_stress(values[4 * n + 1 :].reshape(3, 3))
+
+    def _batch(self, atoms: Atoms) -> Batch:
+        """The model input. A molecule on the dense path keeps its species and masks while its atoms stay the same."""
+        if atoms.pbc.any() or len(atoms) > self.dense_max_atoms:
+            return neighbour_list_batch([atoms], self.species, self.model.r_max, self.device, self.dtype)
+        key = atoms.numbers.tobytes()
+        if self._molecule is None or self._molecule[0] != key:
+            self._molecule = (key, dense_batch([atoms], self.species, self.device, self.dtype))
+            return self._molecule[1]
+        positions = torch.from_numpy(atoms.positions).to(device=self.device, dtype=self.dtype)
+        return self._molecule[1].with_positions(positions.unsqueeze(0))
 
 
 def _resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:

@@ -13,8 +13,8 @@ import importlib
 from ase.calculators.calculator import BaseCalculator
 
 
-def make_calculator(spec: str, device: str | None = None, dtype: str = "float64") -> BaseCalculator:
-    """The calculator named by ``spec``; ``device`` and ``dtype`` apply to GeoFormer models only."""
+def make_calculator(spec: str, device: str | None = None, dtype: str = "float64", compile: bool = False) -> BaseCalculator:
+    """The calculator named by ``spec``; ``device``, ``dtype`` and ``compile`` apply to GeoFormer models only."""
     if ":" in spec and not spec.endswith(".pt"):
         module_name, _, factory_name = spec.partition(":")
         try:
@@ -30,4 +30,4 @@ def make_calculator(spec: str, device: str | None = None, dtype: str = "float64"
         return calculator
     from ase_geoformer import GeoFormerCalculator
 
-    return GeoFormerCalculator(model=spec, device=device, dtype=dtype)
+    return GeoFormerCalculator(model=spec, device=device, dtype=dtype, compile=compile)

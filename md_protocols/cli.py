@@ -12,10 +12,11 @@ from ase_geoformer.io_utils import atomic_write_text
 
 
 def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--calculator``, ``--device``, ``--dtype``, ``--seed`` and ``--output`` (a file prefix)."""
+    """``--calculator``, ``--device``, ``--dtype``, ``--compile``, ``--seed`` and ``--output`` (a file prefix)."""
     parser.add_argument("--calculator", default="ethanol", help="GeoFormer model name or path, or module:factory")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (GeoFormer; default: CUDA when available)")
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="GeoFormer precision")
+    parser.add_argument("--compile", action="store_true", help="GeoFormer through torch.compile: faster steps after a compile of tens of seconds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", required=True, help="prefix of the files to write (.json, and .png or .traj)")
 

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)
-        calculator = make_calculator(args.calculator, args.device, args.dtype)
+        calculator = make_calculator(args.calculator, args.device, args.dtype, args.compile)
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

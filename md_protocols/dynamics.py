@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)
-        calculator = make_calculator(args.calculator, args.device, args.dtype)
+        calculator = make_calculator(args.calculator, args.device, args.dtype, args.compile)
         settings = MDSettings(args.ensemble, args.temperature, args.timestep, args.steps, args.friction, args.interval, args.seed)
         summary = run_md(atoms, calculator, settings, args.output, resume=args.resume)
     except (ValueError, FileNotFoundError, LookupError) as error:

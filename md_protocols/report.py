@@ -5,15 +5,18 @@
 
 For each model: NVE at 300 K from the first rMD17 test_01 frame at dt and dt/2 (float64 and
 float32), then the stability run at 500 K against the rMD17 test_01 frames. The JSON and PNG of
-each protocol are written beside the table; the table is written atomically.
+each protocol are written beside the table; the table is written atomically. Each model's row is
+also kept as ``<name>_row.json``: a report run again (after a kill, or with more models) reuses
+the rows whose calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +31,17 @@ from md_protocols.stability import StabilitySettings, plot_h, reference_position
 
 @dataclass
 class ReportSettings:
-    """NVE: temperature (K), time step (fs), duration (ps); stability: duration (ps) at 500 K, dt 0.5 fs."""
+    """NVE: temperature (K), time step (fs), duration (ps); stability: duration (ps) at 500 K, dt 0.5 fs.
+
+    ``device`` and ``compile`` apply to GeoFormer calculators (see ``GeoFormerCalculator``).
+    """
 
     nve_temperature_K: float = 300.0
     nve_timestep_fs: float = 0.5
     nve_duration_ps: float = 5.0
     stability_duration_ps: float = 50.0
     device: str | None = None
+    compile: bool = False
 
 
 def validate_model(
@@ -46,7 +53,7 @@ def validate_model(
     start = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
     row: dict[str, Any] = {"model": name, "calculator": calculator_spec}
     for dtype in ("float64", "float32"):
-        calculator = make_calculator(calculator_spec, settings.device, dtype)
+        calculator = make_calculator(calculator_spec, settings.device, dtype, settings.compile)
         report, traces = validate_conservation(
             start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps
         )
@@ -54,13 +61,30 @@ def validate_model(
         atomic_write_text(prefix.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
         plot_traces(traces, prefix.with_suffix(".png"), f"{name}, NVE, {dtype}")
         row[dtype] = report
-    calculator = make_calculator(calculator_spec, settings.device, "float64")
+    calculator = make_calculator(calculator_spec, settings.device, "float64", settings.compile)
     stability, simulated, reference_h = run_stability(reference, calculator, StabilitySettings(duration_ps=settings.stability_duration_ps))
     prefix = output / f"{name}_stability"
     atomic_write_text(prefix.with_suffix(".json"), json.dumps(stability, indent=2) + "\n")
     plot_h(simulated, reference_h, prefix.with_suffix(".png"), f"{name}, 500 K")
     row["stability"] = stability
     return row
+
+
+def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[str, Any]:
+    """What a stored row must match to be reused: model, calculator, checkpoint content, settings."""
+    from ase_geoformer import shipped_models
+
+    path = shipped_models().get(calculator_spec) or Path(calculator_spec)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return {"model": name, "calculator": calculator_spec, "checkpoint_sha256": digest, "settings": asdict(settings)}
+
+
+def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The row saved at ``path`` if it was made with ``key``; ``None`` otherwise (missing or stale)."""
+    if not path.is_file():
+        return None
+    stored = json.loads(path.read_text())
+    return stored["row"] if stored.get("key") == key else None
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
@@ -92,17 +116,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nve-duration", type=float, default=5.0, help="ps per NVE run")
     parser.add_argument("--stability-duration", type=float, default=50.0, help="ps")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--compile", action="store_true", help="GeoFormer through torch.compile (faster MD)")
+    parser.add_argument("--fresh", action="store_true", help="rerun every model, even those with a stored row")
     parser.add_argument("--output", required=True, help="the Markdown file; protocol JSON and PNG files go beside it")
     args = parser.parse_args(argv)
-    settings = ReportSettings(nve_duration_ps=args.nve_duration, stability_duration_ps=args.stability_duration, device=args.device)
+    settings = ReportSettings(
+        nve_duration_ps=args.nve_duration, stability_duration_ps=args.stability_duration, device=args.device, compile=args.compile
+    )
     output = Path(args.output)
     folder = output.with_suffix("")
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     try:
         for name in args.model or sorted(shipped_models()):
-            reference = rmd17.rmd17_path(args.data_dir, name, "test_01")
-            rows.append(validate_model(name, args.calculator or name, reference, settings, folder))
+            spec = args.calculator or name
+            key = row_key(name, spec, settings)
+            row_file = folder / f"{name}_row.json"
+            row = None if args.fresh else stored_row(row_file, key)
+            if row is None:
+                reference = rmd17.rmd17_path(args.data_dir, name, "test_01")
+                row = validate_model(name, spec, reference, settings, folder)
+                atomic_write_text(row_file, json.dumps({"key": key, "row": row}, indent=2) + "\n")
+            else:
+                print(f"{name}: reusing {row_file} (same calculator, checkpoint and settings)")
+            rows.append(row)
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

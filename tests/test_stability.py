@@ -11,7 +11,7 @@ from ase.build import molecule
 from synthetic import morse_dataset
 
 from ase_geoformer.data import write_hdf5
-from md_protocols.stability import StabilitySettings, distance_histogram, h_error, main, run_stability
+from md_protocols.stability import StabilitySettings, bonds_of, distance_histogram, h_error, main, run_stability
 
 class Tethered(Calculator):
     """Every atom on a spring (10 eV/Å^2) to its place in methanol: stable at any temperature.
@@ -63,3 +63,13 @@ def test_command_line_writes_json_and_png(tmp_path):
     report = json.loads((tmp_path / "s.json").read_text())
     assert report["calculator"] == "EMT" and report["settings"]["temperature_K"] == 500.0
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bonds_include_thermally_stretched_ones_and_no_non_bonded_pairs():
+    ethanol = molecule("CH3CH2OH")
+    carbon = int(np.flatnonzero(ethanol.numbers == 6)[0])
+    hydrogens = [j for j in np.flatnonzero(ethanol.numbers == 1) if ethanol.get_distance(carbon, j) < 1.2]
+    ethanol.set_distance(carbon, int(hydrogens[0]), 1.16, fix=0)
+    symbols = ethanol.get_chemical_symbols()
+    kinds = sorted("".join(sorted(symbols[i] + symbols[j])) for i, j in bonds_of(ethanol))
+    assert kinds == ["CC"] + ["CH"] * 5 + ["CO", "HO"]

@@ -24,23 +24,26 @@ def _masked_logits(logits: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return logits.masked_fill(weights == 0, float("-inf"))
 
 
+def pair_mask_of(atom_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, N) -> (B, N, N)``: pairs of two different real atoms (no padding, no self pairs)."""
+    n = atom_mask.shape[1]
+    exists = atom_mask[:, :, None] & atom_mask[:, None, :]
+    return exists & ~torch.eye(n, dtype=torch.bool, device=atom_mask.device)
+
+
 class DenseAtomGraph:
     """All pairs within each molecule of a padded batch.
 
     Args:
         positions: ``(B, N, 3)`` Å.
-        atom_mask: ``(B, N)`` bool, False for padding.
+        pair_mask: ``(B, N, N)`` bool, True for the pairs that exist (``pair_mask_of``).
         dummy_distance: distance given to pairs that do not exist; must be >= ``r_max``.
     """
 
-    def __init__(self, positions: torch.Tensor, atom_mask: torch.Tensor, dummy_distance: float) -> None:
-        n = positions.shape[1]
-        exists = atom_mask[:, :, None] & atom_mask[:, None, :]
-        exists = exists & ~torch.eye(n, dtype=torch.bool, device=positions.device)
+    def __init__(self, positions: torch.Tensor, pair_mask: torch.Tensor, dummy_distance: float) -> None:
         vectors = positions[:, None, :, :] - positions[:, :, None, :]
-        dummy = torch.zeros(3, dtype=positions.dtype, device=positions.device)
-        dummy[0] = dummy_distance
-        self.vectors = torch.where(exists[..., None], vectors, dummy)
+        dummy = torch.tensor([dummy_distance, 0.0, 0.0], dtype=positions.dtype, device=positions.device)
+        self.vectors = torch.where(pair_mask[..., None], vectors, dummy)
         self.distances = self.vectors.square().sum(-1).sqrt()
 
     def dot(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:

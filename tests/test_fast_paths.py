@@ -1,0 +1,83 @@
+"""The calculator's hot path: cached molecule inputs and the compiled model give the eager results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from ase.build import molecule
+
+from ase_geoformer import GeoFormerCalculator
+from conftest import calculator, random_model, small_config
+
+
+def results(atoms, calc):
+    atoms = atoms.copy()
+    atoms.calc = calc
+    return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_potential_energies()
+
+
+def test_cached_molecule_follows_changed_elements_and_sizes(model, ethanol):
+    """One calculator through a sequence of structures equals a fresh calculator for each."""
+    swapped = ethanol.copy()
+    numbers = swapped.numbers.copy()
+    carbon, hydrogen = np.flatnonzero(numbers == 6)[0], np.flatnonzero(numbers == 1)[0]
+    numbers[[carbon, hydrogen]] = numbers[[hydrogen, carbon]]
+    swapped.numbers = numbers
+    moved = ethanol.copy()
+    moved.positions[3] += 0.2
+    water = molecule("H2O")
+    reused = calculator(model)
+    for atoms in (ethanol, moved, swapped, water, ethanol):
+        energy, forces, energies = results(atoms, reused)
+        fresh_energy, fresh_forces, fresh_energies = results(atoms, calculator(model))
+        assert energy == fresh_energy
+        np.testing.assert_array_equal(forces, fresh_forces)
+        np.testing.assert_array_equal(energies, fresh_energies)
+
+
+def test_cached_molecule_does_not_alias_the_callers_positions(model, ethanol):
+    ethanol.calc = calculator(model)
+    forces = ethanol.get_forces().copy()
+    ethanol.positions[0] += 0.3
+    moved = ethanol.get_forces()
+    ethanol.positions[0] -= 0.3
+    np.testing.assert_allclose(ethanol.get_forces(), forces, rtol=0, atol=1e-12)
+    assert np.abs(moved - forces).max() > 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kwargs", [{}, {"dense_max_atoms": 0}], ids=["dense", "neighbour_list"])
+def test_compiled_model_gives_the_eager_energy_and_forces(ethanol, kwargs):
+    """float64, 1e-10 eV: and forces that are not silently zero (a known failure of compiled models)."""
+    model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
+    eager = calculator(model, **kwargs)
+    compiled = calculator(model, compile=True, **kwargs)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        atoms = ethanol.copy()
+        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+        energy, forces, energies = results(atoms, eager)
+        compiled_energy, compiled_forces, compiled_energies = results(atoms, compiled)
+        assert abs(compiled_energy - energy) < 1e-10
+        assert np.abs(forces).max() > 1e-2
+        np.testing.assert_allclose(compiled_forces, forces, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(compiled_energies, energies, rtol=0, atol=1e-10)
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_graph_path_gives_the_eager_results(ethanol):
+    model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
+    eager = calculator(model)
+    compiled = GeoFormerCalculator(model=model, device="cuda", compile=True)
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        atoms = ethanol.copy()
+        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+        energy, forces, _ = results(atoms, eager)
+        compiled_energy, compiled_forces, _ = results(atoms, compiled)
+        assert abs(compiled_energy - energy) < 1e-9
+        assert np.abs(forces).max() > 1e-2
+        np.testing.assert_allclose(compiled_forces, forces, rtol=0, atol=1e-9)
