@@ -17,6 +17,20 @@ def results(atoms, calc):
     return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_potential_energies()
 
 
+def assert_same_results(eager, other, molecule, tolerance: float, calls: int = 4) -> None:
+    """``other`` gives ``eager``'s energy, per-atom energies and (non-zero) forces on moved copies of ``molecule``."""
+    rng = np.random.default_rng(0)
+    for _ in range(calls):
+        atoms = molecule.copy()
+        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+        energy, forces, energies = results(atoms, eager)
+        other_energy, other_forces, other_energies = results(atoms, other)
+        assert abs(other_energy - energy) < tolerance
+        assert np.abs(forces).max() > 1e-2
+        np.testing.assert_allclose(other_forces, forces, rtol=0, atol=tolerance)
+        np.testing.assert_allclose(other_energies, energies, rtol=0, atol=tolerance)
+
+
 def test_cached_molecule_follows_changed_elements_and_sizes(model, ethanol):
     """One calculator through a sequence of structures equals a fresh calculator for each."""
     swapped = ethanol.copy()
@@ -51,18 +65,7 @@ def test_cached_molecule_does_not_alias_the_callers_positions(model, ethanol):
 def test_compiled_model_gives_the_eager_energy_and_forces(ethanol, kwargs):
     """float64, 1e-10 eV: and forces that are not silently zero (a known failure of compiled models)."""
     model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
-    eager = calculator(model, **kwargs)
-    compiled = calculator(model, compile=True, **kwargs)
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        atoms = ethanol.copy()
-        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
-        energy, forces, energies = results(atoms, eager)
-        compiled_energy, compiled_forces, compiled_energies = results(atoms, compiled)
-        assert abs(compiled_energy - energy) < 1e-10
-        assert np.abs(forces).max() > 1e-2
-        np.testing.assert_allclose(compiled_forces, forces, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(compiled_energies, energies, rtol=0, atol=1e-10)
+    assert_same_results(calculator(model, **kwargs), calculator(model, compile=True, **kwargs), ethanol, 1e-10)
 
 
 @pytest.mark.gpu
@@ -70,14 +73,5 @@ def test_compiled_model_gives_the_eager_energy_and_forces(ethanol, kwargs):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graph_path_gives_the_eager_results(ethanol):
     model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
-    eager = calculator(model)
     compiled = GeoFormerCalculator(model=model, device="cuda", compile=True)
-    rng = np.random.default_rng(1)
-    for _ in range(4):
-        atoms = ethanol.copy()
-        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
-        energy, forces, _ = results(atoms, eager)
-        compiled_energy, compiled_forces, _ = results(atoms, compiled)
-        assert abs(compiled_energy - energy) < 1e-9
-        assert np.abs(forces).max() > 1e-2
-        np.testing.assert_allclose(compiled_forces, forces, rtol=0, atol=1e-9)
+    assert_same_results(calculator(model), compiled, ethanol, 1e-9)
