@@ -25,7 +25,6 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,26 +107,14 @@ def model_for(name: str) -> tuple[str, GeoFormer]:
     return f"{checkpoint.path.stem} (default model)", checkpoint.model
 
 
-@dataclass
-class Contender:
-    """A calculator under test; ``make(dtype, device)`` builds it."""
-
-    name: str
-    make: Callable[[str, str], Calculator]
-
-
-def contenders(model: GeoFormer, compile: bool, mace: bool) -> list[Contender]:
-    found = [Contender("GeoFormer", lambda dtype, device: GeoFormerCalculator(model=model, device=device, dtype=dtype))]
+def contenders(model: GeoFormer, dtype: str, device: str, compile: bool, mace: bool) -> dict[str, Calculator]:
+    """The calculators under test, by name, in the order they take turns."""
+    found = {"GeoFormer": GeoFormerCalculator(model=model, device=device, dtype=dtype)}
     if compile:
-        found.append(
-            Contender(
-                "GeoFormer (compiled)",
-                lambda dtype, device: GeoFormerCalculator(model=model, device=device, dtype=dtype, compile=True),
-            )
-        )
+        found["GeoFormer (compiled)"] = GeoFormerCalculator(model=model, device=device, dtype=dtype, compile=True)
     if mace:
-        found.append(Contender("MACE", mace_calculator))
-    found.append(Contender("ASE floor (no model)", lambda dtype, device: FreeCalculator()))
+        found["MACE"] = mace_calculator(dtype, device)
+    found["ASE floor (no model)"] = FreeCalculator()
     return found
 
 
@@ -199,8 +186,7 @@ def run_benchmark(
         for device in devices:
             synchronize = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
             for dtype in DTYPES:
-                field = contenders(model, compile, mace)
-                calculators = {c.name: c.make(dtype, device) for c in field}
+                calculators = contenders(model, dtype, device, compile, mace)
                 timings = time_calls_and_steps(calculators, atoms, rounds, synchronize)
                 reference = timings.get("MACE", {}).get("call_ms")
                 for name, timing in timings.items():

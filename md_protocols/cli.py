@@ -8,7 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ase.calculators.calculator import BaseCalculator
+
 from ase_geoformer.io_utils import atomic_write_text
+from md_protocols.calculators import make_calculator
 
 
 def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +22,11 @@ def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", action="store_true", help="GeoFormer through torch.compile: faster steps after a compile of tens of seconds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", required=True, help="prefix of the files to write (.json, and .png or .traj)")
+
+
+def calculator_from_arguments(args: argparse.Namespace) -> BaseCalculator:
+    """The calculator that ``add_calculator_arguments``' options name."""
+    return make_calculator(args.calculator, args.device, args.dtype, args.compile)
 
 
 def write_report(prefix: str | Path, report: dict[str, Any], plot: Callable[[Path], None]) -> None:

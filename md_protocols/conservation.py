@@ -151,8 +151,7 @@ def plot_traces(traces: list[NVETrace], output: str | os.PathLike, title: str = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from md_protocols.calculators import make_calculator
-    from md_protocols.cli import add_calculator_arguments, write_report
+    from md_protocols.cli import add_calculator_arguments, calculator_from_arguments, write_report
     from md_protocols.dynamics import load_structure
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.conservation", description=__doc__.splitlines()[0])
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)
-        calculator = make_calculator(args.calculator, args.device, args.dtype, args.compile)
+        calculator = calculator_from_arguments(args)
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -84,11 +84,10 @@ def run_md(
     atoms = atoms.copy()
     done = 0
     if resume and paths["traj"].exists():
-        frames = read(paths["traj"], ":")
-        last = frames[-1]
+        with Trajectory(paths["traj"]) as frames:
+            last, done = frames[-1], (len(frames) - 1) * settings.interval
         atoms.positions, atoms.cell, atoms.pbc = last.positions, last.cell, last.pbc
         atoms.set_momenta(last.get_momenta())
-        done = (len(frames) - 1) * settings.interval
     elif resume:
         raise FileNotFoundError(f"nothing to resume: {paths['traj']} does not exist")
     else:
@@ -130,7 +129,7 @@ def run_md(
         "calculator": type(calculator).__name__,
         "steps": settings.steps,
         "steps_this_call": remaining,
-        "frames": len(read(paths["traj"], ":")),
+        "frames": _frame_count(paths["traj"]),
         "simulated_ps": settings.steps * settings.timestep_fs / 1000,
         "steps_per_second": remaining / seconds if seconds > 0 else None,
         "trajectory": str(paths["traj"]),
@@ -140,8 +139,7 @@ def run_md(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from md_protocols.calculators import make_calculator
-    from md_protocols.cli import add_calculator_arguments
+    from md_protocols.cli import add_calculator_arguments, calculator_from_arguments
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.dynamics", description=__doc__.splitlines()[0])
     parser.add_argument("structure", help="structure file (anything ase.io reads) or an ase.build.molecule name")
@@ -156,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         atoms = load_structure(args.structure)
-        calculator = make_calculator(args.calculator, args.device, args.dtype, args.compile)
+        calculator = calculator_from_arguments(args)
         settings = MDSettings(args.ensemble, args.temperature, args.timestep, args.steps, args.friction, args.interval, args.seed)
         summary = run_md(atoms, calculator, settings, args.output, resume=args.resume)
     except (ValueError, FileNotFoundError, LookupError) as error:
@@ -164,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _frame_count(path: Path) -> int:
+    with Trajectory(path) as trajectory:
+        return len(trajectory)
 
 
 def load_structure(name: str) -> Atoms:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ase import Atoms
 
+from ase_geoformer import rmd17, shipped_models
 from ase_geoformer.data import read_dataset
 from ase_geoformer.io_utils import atomic_write_text
 from md_protocols.calculators import make_calculator
@@ -52,8 +53,8 @@ def validate_model(
     frames = reference_positions(reference)
     start = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
     row: dict[str, Any] = {"model": name, "calculator": calculator_spec}
-    for dtype in ("float64", "float32"):
-        calculator = make_calculator(calculator_spec, settings.device, dtype, settings.compile)
+    calculators = {dtype: make_calculator(calculator_spec, settings.device, dtype, settings.compile) for dtype in ("float64", "float32")}
+    for dtype, calculator in calculators.items():
         report, traces = validate_conservation(
             start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps
         )
@@ -61,8 +62,8 @@ def validate_model(
         atomic_write_text(prefix.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
         plot_traces(traces, prefix.with_suffix(".png"), f"{name}, NVE, {dtype}")
         row[dtype] = report
-    calculator = make_calculator(calculator_spec, settings.device, "float64", settings.compile)
-    stability, simulated, reference_h = run_stability(reference, calculator, StabilitySettings(duration_ps=settings.stability_duration_ps))
+    stability_settings = StabilitySettings(duration_ps=settings.stability_duration_ps)
+    stability, simulated, reference_h = run_stability(reference, calculators["float64"], stability_settings)
     prefix = output / f"{name}_stability"
     atomic_write_text(prefix.with_suffix(".json"), json.dumps(stability, indent=2) + "\n")
     plot_h(simulated, reference_h, prefix.with_suffix(".png"), f"{name}, 500 K")
@@ -72,8 +73,6 @@ def validate_model(
 
 def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[str, Any]:
     """What a stored row must match to be reused: model, calculator, checkpoint content, settings."""
-    from ase_geoformer import shipped_models
-
     path = shipped_models().get(calculator_spec) or Path(calculator_spec)
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     return {"model": name, "calculator": calculator_spec, "checkpoint_sha256": digest, "settings": asdict(settings)}
@@ -107,8 +106,6 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ase_geoformer import rmd17, shipped_models
-
     parser = argparse.ArgumentParser(prog="python -m md_protocols.report", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="rMD17 molecule(s) to validate (default: every shipped model)")
     parser.add_argument("--calculator", help="module:factory of a peer calculator to validate instead of GeoFormer")

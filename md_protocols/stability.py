@@ -151,8 +151,7 @@ def plot_h(simulated: np.ndarray, reference: np.ndarray, output: str | os.PathLi
 
 
 def main(argv: list[str] | None = None) -> int:
-    from md_protocols.calculators import make_calculator
-    from md_protocols.cli import add_calculator_arguments, write_report
+    from md_protocols.cli import add_calculator_arguments, calculator_from_arguments, write_report
 
     parser = argparse.ArgumentParser(prog="python -m md_protocols.stability", description=__doc__.splitlines()[0])
     parser.add_argument("reference", help="reference frames of one molecule (rMD17 npz, extxyz, ...); the run starts from the first")
@@ -163,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         reference = read_dataset(args.reference)
-        calculator = make_calculator(args.calculator, args.device, args.dtype, args.compile)
+        calculator = calculator_from_arguments(args)
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
