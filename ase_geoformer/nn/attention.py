@@ -7,21 +7,43 @@ graph, turns them into attention weights
     a_ij = psi(d_ij)^2 * c(d_ij) exp(l_ij) / (1 + sum_k c(d_ik) exp(l_ik))
 
 (``AttentionContext.weights``; c the envelope, psi^2 the block's learned gate) and returns
-an update ``sum_j a_ij v_j`` for its stream. Invariant outputs feed ``h``; equivariant
+an update ``sum_j a_ij v_j`` for its stream. A module works in two steps: ``scores`` gives its
+logits and values, and ``forward`` turns the weights into the update; between them the block
+runs one softmax for all four modules. Invariant outputs feed ``h``; equivariant
 outputs are built only from linear maps of V without bias, times invariants, so they rotate
 with the structure.
+
+With ``pair_messages`` (``GeoFormerConfig.pair_messages``) two values also depend on the
+pair, as in the messages of PaiNN and TorchMD-Net's equivariant transformer: Inv-Self-Attn's
+value becomes ``v_j * F(phi(d_ij))`` (a learned radial filter per channel) and Equ-Cross-Attn's
+value gains the pair direction, ``+ u_ij (W h_j * G(phi(d_ij)))``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.heads import merge_heads, merge_vector_heads, split_heads, split_vector_heads
+
+
+class AttentionScores(NamedTuple):
+    """What a module hands to the shared softmax and gets back to aggregate.
+
+    Attributes:
+        logits: ``(P..., H)``.
+        values: per sender ``(..., H, D)``, or per pair ``(P..., H, D)`` when ``per_pair``.
+        per_pair: whether the values depend on the pair (``pair_messages``).
+    """
+
+    logits: torch.Tensor
+    values: torch.Tensor
+    per_pair: bool = False
 
 
 @dataclass
@@ -33,37 +55,61 @@ class AttentionContext:
         radial: radial basis of each pair, ``(P..., K)``.
         cutoff: envelope ``c(d_ij)``, ``(P...)``.
         gate: the block's learned gate ``psi(d_ij)^2``, ``(P..., 1)``.
+        directions: unit vectors ``u_ij = r_ij / d_ij``, ``(P..., 3)``.
     """
 
     graph: Graph
     radial: torch.Tensor
     cutoff: torch.Tensor
     gate: torch.Tensor
+    directions: torch.Tensor
 
-    def weights(self, logits: torch.Tensor) -> torch.Tensor:
-        """Gated attention weights ``(P..., H)`` from logits ``(P..., H)``."""
-        return self.graph.softmax(logits, self.cutoff) * self.gate
+    def weights(self, *logits: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Gated attention weights ``(P..., H)`` for each module's logits ``(P..., H)``.
+
+        The softmax acts per head, so the modules' logits go through it side by side in one
+        call: each module gets exactly the weights it would get alone, at a quarter of the
+        operations (the eager hot path is bound by the number of operations).
+        """
+        joint = self.graph.softmax(torch.cat(logits, dim=-1), self.cutoff) * self.gate
+        return joint.split([part.shape[-1] for part in logits], dim=-1)
+
+    def aggregate(self, weights: torch.Tensor, scores: AttentionScores) -> torch.Tensor:
+        """``sum_j a_ij v_j`` (values per sender) or ``sum_j a_ij v_ij`` (values per pair), ``(..., H, D)``."""
+        if scores.per_pair:
+            return self.graph.aggregate_pairs(weights, scores.values)
+        return self.graph.aggregate(weights, scores.values)
 
 
 class InvariantSelfAttention(nn.Module):
-    """Inv-Self-Attn: h attends to h; logit ``q_i . k_j / sqrt(D)`` plus a per-head radial bias."""
+    """Inv-Self-Attn: h attends to h; logit ``q_i . k_j / sqrt(D)`` plus a per-head radial bias.
 
-    def __init__(self, channels: int, num_heads: int, num_radial: int) -> None:
+    The value is ``v_j``, or ``v_j * F(phi(d_ij))`` with ``pair_messages``.
+    """
+
+    def __init__(self, channels: int, num_heads: int, num_radial: int, pair_messages: bool = False) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.query = nn.Linear(channels, channels)
         self.key = nn.Linear(channels, channels)
         self.value = nn.Linear(channels, channels)
         self.radial_bias = nn.Linear(num_radial, num_heads, bias=False)
+        self.value_filter = nn.Linear(num_radial, channels) if pair_messages else None
         self.output = nn.Linear(channels, channels)
 
-    def forward(self, h: torch.Tensor, context: AttentionContext) -> torch.Tensor:
+    def scores(self, h: torch.Tensor, context: AttentionContext) -> AttentionScores:
         q = split_heads(self.query(h), self.num_heads)
         k = split_heads(self.key(h), self.num_heads)
         v = split_heads(self.value(h), self.num_heads)
         logits = context.graph.dot(q, k) / math.sqrt(q.shape[-1]) + self.radial_bias(context.radial)
-        attended = context.graph.aggregate(context.weights(logits), v)
-        return self.output(merge_heads(attended))
+        if self.value_filter is None:
+            return AttentionScores(logits, v)
+        pair_filter = split_heads(self.value_filter(context.radial), self.num_heads)
+        return AttentionScores(logits, context.graph.from_senders(v) * pair_filter, per_pair=True)
+
+    def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
+        """Update of h, ``(..., C)``, from this module's weights and values."""
+        return self.output(merge_heads(context.aggregate(weights, scores)))
 
 
 class EquivariantSelfAttention(nn.Module):
@@ -77,13 +123,15 @@ class EquivariantSelfAttention(nn.Module):
         self.value = nn.Linear(channels, channels, bias=False)
         self.output = nn.Linear(channels, channels, bias=False)
 
-    def forward(self, vectors: torch.Tensor, context: AttentionContext) -> torch.Tensor:
+    def scores(self, vectors: torch.Tensor, context: AttentionContext) -> AttentionScores:
         q = split_vector_heads(self.query(vectors), self.num_heads)
         k = split_vector_heads(self.key(vectors), self.num_heads)
         v = split_vector_heads(self.value(vectors), self.num_heads)
-        logits = context.graph.dot(q, k) / math.sqrt(q.shape[-1])
-        attended = context.graph.aggregate(context.weights(logits), v)
-        return self.output(merge_vector_heads(attended))
+        return AttentionScores(context.graph.dot(q, k) / math.sqrt(q.shape[-1]), v)
+
+    def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
+        """Update of V, ``(..., 3, C)``."""
+        return self.output(merge_vector_heads(context.aggregate(weights, scores)))
 
 
 class InvariantCrossAttention(nn.Module):
@@ -99,19 +147,24 @@ class InvariantCrossAttention(nn.Module):
         self.value_right = nn.Linear(channels, channels, bias=False)
         self.output = nn.Linear(channels, channels)
 
-    def forward(self, h: torch.Tensor, vectors: torch.Tensor, context: AttentionContext) -> torch.Tensor:
+    def scores(self, h: torch.Tensor, vectors: torch.Tensor, context: AttentionContext) -> AttentionScores:
         q = split_heads(self.query(h), self.num_heads)
         k = split_heads((self.key_left(vectors) * self.key_right(vectors)).sum(-2), self.num_heads)
         v = split_heads((self.value_left(vectors) * self.value_right(vectors)).sum(-2), self.num_heads)
-        logits = context.graph.dot(q, k) / math.sqrt(q.shape[-1])
-        attended = context.graph.aggregate(context.weights(logits), v)
-        return self.output(merge_heads(attended))
+        return AttentionScores(context.graph.dot(q, k) / math.sqrt(q.shape[-1]), v)
+
+    def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
+        """Update of h, ``(..., C)``."""
+        return self.output(merge_heads(context.aggregate(weights, scores)))
 
 
 class EquivariantCrossAttention(nn.Module):
-    """Equ-Cross-Attn: V attends to h; keys and values are ``(W V_j) * (W' h_j)``, scalars broadcast over xyz."""
+    """Equ-Cross-Attn: V attends to h; keys and values are ``(W V_j) * (W' h_j)``, scalars broadcast over xyz.
 
-    def __init__(self, channels: int, num_heads: int) -> None:
+    With ``pair_messages`` the value gains the pair direction: ``+ u_ij (W'' h_j * G(phi(d_ij)))``.
+    """
+
+    def __init__(self, channels: int, num_heads: int, num_radial: int, pair_messages: bool = False) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.query = nn.Linear(channels, channels, bias=False)
@@ -119,12 +172,22 @@ class EquivariantCrossAttention(nn.Module):
         self.key_scalar = nn.Linear(channels, channels)
         self.value_vector = nn.Linear(channels, channels, bias=False)
         self.value_scalar = nn.Linear(channels, channels)
+        self.direction_scalar = nn.Linear(channels, channels) if pair_messages else None
+        self.direction_filter = nn.Linear(num_radial, channels) if pair_messages else None
         self.output = nn.Linear(channels, channels, bias=False)
 
-    def forward(self, vectors: torch.Tensor, h: torch.Tensor, context: AttentionContext) -> torch.Tensor:
+    def scores(self, vectors: torch.Tensor, h: torch.Tensor, context: AttentionContext) -> AttentionScores:
+        graph = context.graph
         q = split_vector_heads(self.query(vectors), self.num_heads)
         k = split_vector_heads(self.key_vector(vectors) * self.key_scalar(h).unsqueeze(-2), self.num_heads)
         v = split_vector_heads(self.value_vector(vectors) * self.value_scalar(h).unsqueeze(-2), self.num_heads)
-        logits = context.graph.dot(q, k) / math.sqrt(q.shape[-1])
-        attended = context.graph.aggregate(context.weights(logits), v)
-        return self.output(merge_vector_heads(attended))
+        logits = graph.dot(q, k) / math.sqrt(q.shape[-1])
+        if self.direction_scalar is None:
+            return AttentionScores(logits, v)
+        scalars = graph.from_senders(self.direction_scalar(h)) * self.direction_filter(context.radial)
+        along_pair = context.directions[..., :, None] * scalars[..., None, :]
+        return AttentionScores(logits, graph.from_senders(v) + split_vector_heads(along_pair, self.num_heads), per_pair=True)
+
+    def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
+        """Update of V, ``(..., 3, C)``."""
+        return self.output(merge_vector_heads(context.aggregate(weights, scores)))

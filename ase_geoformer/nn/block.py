@@ -36,10 +36,10 @@ class GeoFormerBlock(nn.Module):
         self.gate = DistanceGate(config.num_radial, config.gate_hidden)
         self.attention_norm = nn.LayerNorm(c)
         self.attention_vector_norm = EquivariantLayerNorm(c)
-        self.invariant_self_attention = InvariantSelfAttention(c, heads, config.num_radial)
+        self.invariant_self_attention = InvariantSelfAttention(c, heads, config.num_radial, config.pair_messages)
         self.equivariant_self_attention = EquivariantSelfAttention(c, heads)
         self.invariant_cross_attention = InvariantCrossAttention(c, heads)
-        self.equivariant_cross_attention = EquivariantCrossAttention(c, heads)
+        self.equivariant_cross_attention = EquivariantCrossAttention(c, heads, config.num_radial, config.pair_messages)
         self.feedforward_norm = nn.LayerNorm(c)
         self.feedforward_vector_norm = EquivariantLayerNorm(c)
         self.invariant_feedforward = InvariantFeedForward(c, hidden)
@@ -52,14 +52,26 @@ class GeoFormerBlock(nn.Module):
         graph: Graph,
         radial: torch.Tensor,
         cutoff: torch.Tensor,
+        directions: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        context = AttentionContext(graph, radial, cutoff, self.gate(radial))
+        context = AttentionContext(graph, radial, cutoff, self.gate(radial), directions)
         h_norm, v_norm = self.attention_norm(h), self.attention_vector_norm(vectors)
-        h = h + self.invariant_self_attention(h_norm, context) + self.invariant_cross_attention(h_norm, v_norm, context)
+        inv_self = self.invariant_self_attention.scores(h_norm, context)
+        inv_cross = self.invariant_cross_attention.scores(h_norm, v_norm, context)
+        equ_self = self.equivariant_self_attention.scores(v_norm, context)
+        equ_cross = self.equivariant_cross_attention.scores(v_norm, h_norm, context)
+        w_inv_self, w_inv_cross, w_equ_self, w_equ_cross = context.weights(
+            inv_self.logits, inv_cross.logits, equ_self.logits, equ_cross.logits
+        )
+        h = (
+            h
+            + self.invariant_self_attention(w_inv_self, inv_self, context)
+            + self.invariant_cross_attention(w_inv_cross, inv_cross, context)
+        )
         vectors = (
             vectors
-            + self.equivariant_self_attention(v_norm, context)
-            + self.equivariant_cross_attention(v_norm, h_norm, context)
+            + self.equivariant_self_attention(w_equ_self, equ_self, context)
+            + self.equivariant_cross_attention(w_equ_cross, equ_cross, context)
         )
         h_norm = self.feedforward_norm(h)
         h = h + self.invariant_feedforward(h_norm)
