@@ -27,9 +27,6 @@ class GeoFormerConfig:
         ffn_multiplier: hidden width of the feed-forward nets, in units of ``channels``.
         gate_hidden: hidden width of the per-block distance gate psi.
         readout_hidden: hidden width of the per-atom energy readout.
-        pair_messages: make two attention values depend on the pair (a radial filter on
-            Inv-Self-Attn's values, the pair direction in Equ-Cross-Attn's values); see
-            ``ase_geoformer.nn.attention``. Off in checkpoints written before it existed.
     """
 
     species: tuple[int, ...]
@@ -42,7 +39,6 @@ class GeoFormerConfig:
     ffn_multiplier: int = 2
     gate_hidden: int = 32
     readout_hidden: int = 64
-    pair_messages: bool = False
 
     def __post_init__(self) -> None:
         species = tuple(int(z) for z in self.species)

@@ -47,10 +47,9 @@ def random_rotation(rng: np.random.Generator) -> np.ndarray:
     return q
 
 
-@pytest.fixture(params=[False, True], ids=["attention", "pair_messages"])
-def model(request) -> GeoFormer:
-    """The model as DESIGN.md writes it, and with pair-dependent attention values."""
-    return random_model(small_config(pair_messages=request.param))
+@pytest.fixture
+def model() -> GeoFormer:
+    return random_model()
 
 
 @pytest.fixture

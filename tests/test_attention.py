@@ -15,8 +15,7 @@ def _contexts(model, atoms):
     for graph in (dense, sparse):
         radial = model.radial_basis(graph.distances)
         gate = model.blocks[0].gate(radial)
-        directions = graph.vectors / graph.distances[..., None]
-        yield AttentionContext(graph, radial, model.envelope(graph.distances), gate, directions)
+        yield AttentionContext(graph, radial, model.envelope(graph.distances), gate)
 
 
 def test_joint_softmax_equals_one_module_at_a_time(model, glycine):

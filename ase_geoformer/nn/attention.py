@@ -12,11 +12,6 @@ logits and values, and ``forward`` turns the weights into the update; between th
 runs one softmax for all four modules. Invariant outputs feed ``h``; equivariant
 outputs are built only from linear maps of V without bias, times invariants, so they rotate
 with the structure.
-
-With ``pair_messages`` (``GeoFormerConfig.pair_messages``) two values also depend on the
-pair, as in the messages of PaiNN and TorchMD-Net's equivariant transformer: Inv-Self-Attn's
-value becomes ``v_j * F(phi(d_ij))`` (a learned radial filter per channel) and Equ-Cross-Attn's
-value gains the pair direction, ``+ u_ij (W h_j * G(phi(d_ij)))``.
 """
 
 from __future__ import annotations
@@ -37,13 +32,11 @@ class AttentionScores(NamedTuple):
 
     Attributes:
         logits: ``(P..., H)``.
-        values: per sender ``(..., H, D)``, or per pair ``(P..., H, D)`` when ``per_pair``.
-        per_pair: whether the values depend on the pair (``pair_messages``).
+        values: one per sending atom, ``(..., H, D)``.
     """
 
     logits: torch.Tensor
     values: torch.Tensor
-    per_pair: bool = False
 
 
 @dataclass
@@ -55,14 +48,12 @@ class AttentionContext:
         radial: radial basis of each pair, ``(P..., K)``.
         cutoff: envelope ``c(d_ij)``, ``(P...)``.
         gate: the block's learned gate ``psi(d_ij)^2``, ``(P..., 1)``.
-        directions: unit vectors ``u_ij = r_ij / d_ij``, ``(P..., 3)``.
     """
 
     graph: Graph
     radial: torch.Tensor
     cutoff: torch.Tensor
     gate: torch.Tensor
-    directions: torch.Tensor
 
     def weights(self, *logits: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Gated attention weights ``(P..., H)`` for each module's logits ``(P..., H)``.
@@ -74,27 +65,17 @@ class AttentionContext:
         joint = self.graph.softmax(torch.cat(logits, dim=-1), self.cutoff) * self.gate
         return joint.split([part.shape[-1] for part in logits], dim=-1)
 
-    def aggregate(self, weights: torch.Tensor, scores: AttentionScores) -> torch.Tensor:
-        """``sum_j a_ij v_j`` (values per sender) or ``sum_j a_ij v_ij`` (values per pair), ``(..., H, D)``."""
-        if scores.per_pair:
-            return self.graph.aggregate_pairs(weights, scores.values)
-        return self.graph.aggregate(weights, scores.values)
-
 
 class InvariantSelfAttention(nn.Module):
-    """Inv-Self-Attn: h attends to h; logit ``q_i . k_j / sqrt(D)`` plus a per-head radial bias.
+    """Inv-Self-Attn: h attends to h; logit ``q_i . k_j / sqrt(D)`` plus a per-head radial bias."""
 
-    The value is ``v_j``, or ``v_j * F(phi(d_ij))`` with ``pair_messages``.
-    """
-
-    def __init__(self, channels: int, num_heads: int, num_radial: int, pair_messages: bool = False) -> None:
+    def __init__(self, channels: int, num_heads: int, num_radial: int) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.query = nn.Linear(channels, channels)
         self.key = nn.Linear(channels, channels)
         self.value = nn.Linear(channels, channels)
         self.radial_bias = nn.Linear(num_radial, num_heads, bias=False)
-        self.value_filter = nn.Linear(num_radial, channels) if pair_messages else None
         self.output = nn.Linear(channels, channels)
 
     def scores(self, h: torch.Tensor, context: AttentionContext) -> AttentionScores:
@@ -102,14 +83,11 @@ class InvariantSelfAttention(nn.Module):
         k = split_heads(self.key(h), self.num_heads)
         v = split_heads(self.value(h), self.num_heads)
         logits = context.graph.dot(q, k) / math.sqrt(q.shape[-1]) + self.radial_bias(context.radial)
-        if self.value_filter is None:
-            return AttentionScores(logits, v)
-        pair_filter = split_heads(self.value_filter(context.radial), self.num_heads)
-        return AttentionScores(logits, context.graph.from_senders(v) * pair_filter, per_pair=True)
+        return AttentionScores(logits, v)
 
     def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
         """Update of h, ``(..., C)``, from this module's weights and values."""
-        return self.output(merge_heads(context.aggregate(weights, scores)))
+        return self.output(merge_heads(context.graph.aggregate(weights, scores.values)))
 
 
 class EquivariantSelfAttention(nn.Module):
@@ -131,7 +109,7 @@ class EquivariantSelfAttention(nn.Module):
 
     def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
         """Update of V, ``(..., 3, C)``."""
-        return self.output(merge_vector_heads(context.aggregate(weights, scores)))
+        return self.output(merge_vector_heads(context.graph.aggregate(weights, scores.values)))
 
 
 class InvariantCrossAttention(nn.Module):
@@ -155,16 +133,13 @@ class InvariantCrossAttention(nn.Module):
 
     def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
         """Update of h, ``(..., C)``."""
-        return self.output(merge_heads(context.aggregate(weights, scores)))
+        return self.output(merge_heads(context.graph.aggregate(weights, scores.values)))
 
 
 class EquivariantCrossAttention(nn.Module):
-    """Equ-Cross-Attn: V attends to h; keys and values are ``(W V_j) * (W' h_j)``, scalars broadcast over xyz.
+    """Equ-Cross-Attn: V attends to h; keys and values are ``(W V_j) * (W' h_j)``, scalars broadcast over xyz."""
 
-    With ``pair_messages`` the value gains the pair direction: ``+ u_ij (W'' h_j * G(phi(d_ij)))``.
-    """
-
-    def __init__(self, channels: int, num_heads: int, num_radial: int, pair_messages: bool = False) -> None:
+    def __init__(self, channels: int, num_heads: int) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.query = nn.Linear(channels, channels, bias=False)
@@ -172,22 +147,14 @@ class EquivariantCrossAttention(nn.Module):
         self.key_scalar = nn.Linear(channels, channels)
         self.value_vector = nn.Linear(channels, channels, bias=False)
         self.value_scalar = nn.Linear(channels, channels)
-        self.direction_scalar = nn.Linear(channels, channels) if pair_messages else None
-        self.direction_filter = nn.Linear(num_radial, channels) if pair_messages else None
         self.output = nn.Linear(channels, channels, bias=False)
 
     def scores(self, vectors: torch.Tensor, h: torch.Tensor, context: AttentionContext) -> AttentionScores:
-        graph = context.graph
         q = split_vector_heads(self.query(vectors), self.num_heads)
         k = split_vector_heads(self.key_vector(vectors) * self.key_scalar(h).unsqueeze(-2), self.num_heads)
         v = split_vector_heads(self.value_vector(vectors) * self.value_scalar(h).unsqueeze(-2), self.num_heads)
-        logits = graph.dot(q, k) / math.sqrt(q.shape[-1])
-        if self.direction_scalar is None:
-            return AttentionScores(logits, v)
-        scalars = graph.from_senders(self.direction_scalar(h)) * self.direction_filter(context.radial)
-        along_pair = context.directions[..., :, None] * scalars[..., None, :]
-        return AttentionScores(logits, graph.from_senders(v) + split_vector_heads(along_pair, self.num_heads), per_pair=True)
+        return AttentionScores(context.graph.dot(q, k) / math.sqrt(q.shape[-1]), v)
 
     def forward(self, weights: torch.Tensor, scores: AttentionScores, context: AttentionContext) -> torch.Tensor:
         """Update of V, ``(..., 3, C)``."""
-        return self.output(merge_vector_heads(context.aggregate(weights, scores)))
+        return self.output(merge_vector_heads(context.graph.aggregate(weights, scores.values)))

@@ -36,10 +36,10 @@ class GeoFormerBlock(nn.Module):
         self.gate = DistanceGate(config.num_radial, config.gate_hidden)
         self.attention_norm = nn.LayerNorm(c)
         self.attention_vector_norm = EquivariantLayerNorm(c)
-        self.invariant_self_attention = InvariantSelfAttention(c, heads, config.num_radial, config.pair_messages)
+        self.invariant_self_attention = InvariantSelfAttention(c, heads, config.num_radial)
         self.equivariant_self_attention = EquivariantSelfAttention(c, heads)
         self.invariant_cross_attention = InvariantCrossAttention(c, heads)
-        self.equivariant_cross_attention = EquivariantCrossAttention(c, heads, config.num_radial, config.pair_messages)
+        self.equivariant_cross_attention = EquivariantCrossAttention(c, heads)
         self.feedforward_norm = nn.LayerNorm(c)
         self.feedforward_vector_norm = EquivariantLayerNorm(c)
         self.invariant_feedforward = InvariantFeedForward(c, hidden)
@@ -52,9 +52,8 @@ class GeoFormerBlock(nn.Module):
         graph: Graph,
         radial: torch.Tensor,
         cutoff: torch.Tensor,
-        directions: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        context = AttentionContext(graph, radial, cutoff, self.gate(radial), directions)
+        context = AttentionContext(graph, radial, cutoff, self.gate(radial))
         h_norm, v_norm = self.attention_norm(h), self.attention_vector_norm(vectors)
         inv_self = self.invariant_self_attention.scores(h_norm, context)
         inv_cross = self.invariant_cross_attention.scores(h_norm, v_norm, context)

@@ -37,9 +37,7 @@ class InitialVectorFeatures(nn.Module):
         super().__init__()
         self.radial_weights = nn.Linear(num_radial, channels, bias=False)
 
-    def forward(
-        self, graph: Graph, radial: torch.Tensor, cutoff: torch.Tensor, directions: torch.Tensor
-    ) -> torch.Tensor:
-        """``directions``: the unit vectors ``u_ij``, ``(P..., 3)``."""
+    def forward(self, graph: Graph, radial: torch.Tensor, cutoff: torch.Tensor) -> torch.Tensor:
+        unit_vectors = graph.vectors / graph.distances[..., None]
         weights = self.radial_weights(radial) * cutoff[..., None]
-        return graph.sum_over_neighbours(directions[..., :, None] * weights[..., None, :])
+        return graph.sum_over_neighbours(unit_vectors[..., :, None] * weights[..., None, :])

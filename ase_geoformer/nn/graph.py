@@ -67,14 +67,6 @@ class DenseAtomGraph:
         """``(B, N, N, H), (B, N, H, D) -> (B, N, H, D)``: ``sum_j a_ij v_j``."""
         return torch.einsum("bijh,bjhd->bihd", attention, values)
 
-    def from_senders(self, node_values: torch.Tensor) -> torch.Tensor:
-        """``(B, N, ...) -> (B, 1, N, ...)``: ``x_j`` for every pair, broadcasting over i."""
-        return node_values.unsqueeze(1)
-
-    def aggregate_pairs(self, attention: torch.Tensor, pair_values: torch.Tensor) -> torch.Tensor:
-        """``(B, N, N, H), (B, N, N, H, D) -> (B, N, H, D)``: ``sum_j a_ij v_ij``."""
-        return (attention[..., None] * pair_values).sum(dim=2)
-
     def sum_over_neighbours(self, pair_values: torch.Tensor) -> torch.Tensor:
         """``(B, N, N, ...) -> (B, N, ...)``: ``sum_j x_ij``."""
         return pair_values.sum(dim=2)
@@ -119,14 +111,6 @@ class NeighbourListGraph:
     def aggregate(self, attention: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """``(E, H), (N, H, D) -> (N, H, D)``: ``sum_j a_ij v_j``."""
         return self._sum_to_receivers(attention[..., None] * values[self.senders])
-
-    def from_senders(self, node_values: torch.Tensor) -> torch.Tensor:
-        """``(N, ...) -> (E, ...)``: ``x_j`` for every pair."""
-        return node_values[self.senders]
-
-    def aggregate_pairs(self, attention: torch.Tensor, pair_values: torch.Tensor) -> torch.Tensor:
-        """``(E, H), (E, H, D) -> (N, H, D)``: ``sum_j a_ij v_ij``."""
-        return self._sum_to_receivers(attention[..., None] * pair_values)
 
     def sum_over_neighbours(self, pair_values: torch.Tensor) -> torch.Tensor:
         """``(E, ...) -> (N, ...)``: ``sum_j x_ij``."""

@@ -42,9 +42,8 @@ class GeoFormer(nn.Module):
         """Per-atom energies (eV), same shape as ``species``."""
         radial = self.radial_basis(graph.distances)
         cutoff = self.envelope(graph.distances)
-        directions = graph.vectors / graph.distances[..., None]
         h = self.species_embedding(species) + self.positional_encoding(graph, radial, cutoff)
-        vectors = self.initial_vectors(graph, radial, cutoff, directions)
+        vectors = self.initial_vectors(graph, radial, cutoff)
         for block in self.blocks:
-            h, vectors = block(h, vectors, graph, radial, cutoff, directions)
+            h, vectors = block(h, vectors, graph, radial, cutoff)
         return self.readout(self.final_norm(h), species)
