@@ -58,9 +58,10 @@ class FreeCalculator(Calculator):
         self.results = {"energy": 0.0, "free_energy": 0.0, "forces": np.zeros((len(self.atoms), 3))}
 
 
-def mace_calculator(dtype: str, device: str, species: Sequence[int] = (1, 6, 8)) -> Calculator:
+def mace_calculator(dtype: str, device: str, species: Sequence[int]) -> Calculator:
     """MACE at its rMD17 paper size (2 layers, 256 channels, L=2 features, max_ell 3, correlation 3,
-    r_max 5 Å, 8 Bessel functions), random weights: for timing only. Needs ``mace-torch``."""
+    r_max 5 Å, 8 Bessel functions) for the elements ``species``, random weights: for timing only.
+    Needs ``mace-torch``."""
     from mace import modules  # imported first: it prepares e3nn for loading
     from mace.calculators import MACECalculator
     from e3nn import o3
@@ -113,7 +114,7 @@ def contenders(model: GeoFormer, dtype: str, device: str, compile: bool, mace: b
     if compile:
         found["GeoFormer (compiled)"] = GeoFormerCalculator(model=model, device=device, dtype=dtype, compile=True)
     if mace:
-        found["MACE"] = mace_calculator(dtype, device)
+        found["MACE"] = mace_calculator(dtype, device, model.config.species)
     found["ASE floor (no model)"] = FreeCalculator()
     return found
 

@@ -22,7 +22,8 @@ def compiled_atomic_energies(device: torch.device) -> AtomicEnergyFunction:
     """``batch_atomic_energies`` compiled by ``torch.compile``, with CUDA graphs on CUDA.
 
     The first call compiles (tens of seconds on CPU) and so may a call with new shapes (after
-    which torch marks the sizes that changed dynamic); later calls reuse the compiled code. Forces still come from autograd through the compiled graph (AOTAutograd compiles the
+    which torch marks the sizes that changed dynamic); later calls reuse the compiled code.
+    Forces still come from autograd through the compiled graph (AOTAutograd compiles the
     backward too).
     """
     mode = "reduce-overhead" if device.type == "cuda" else "default"

@@ -56,7 +56,8 @@ def test_mace_reference_has_the_rmd17_paper_size():
     pytest.importorskip("mace", reason="mace-torch is not installed (pip install '.[benchmark]')")
     from ase_geoformer.benchmark import mace_calculator
 
-    model = mace_calculator("float64", "cpu").models[0]
+    model = mace_calculator("float64", "cpu", (1, 6, 7, 8)).models[0]
+    assert model.atomic_numbers.tolist() == [1, 6, 7, 8]
     assert float(model.r_max) == 5.0 and int(model.num_interactions) == 2
     assert str(model.interactions[0].hidden_irreps) == "256x0e+256x1o+256x2e"
     assert str(model.spherical_harmonics.irreps_out) == "1x0e+1x1o+1x2e+1x3o"  # max_ell 3
