@@ -171,6 +171,20 @@ def test_config_round_trips_and_flags_override_the_file(morse_file, tmp_path):
     assert changed.model["channels"] == 24 and changed.model["num_blocks"] == 1
 
 
+def test_a_recipe_without_a_data_source_takes_it_from_the_flags(morse_file, tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("batch_size: 32\nmodel:\n  channels: 24\n")
+    output = ["--output", str(tmp_path / "o")]
+    for_molecule = config_from_arguments(build_parser().parse_args(["--config", str(recipe), "--molecule", "uracil", *output]))
+    assert (for_molecule.molecule, for_molecule.train_file, for_molecule.batch_size) == ("uracil", None, 32)
+    # A data-source flag also replaces the other source that a config file names.
+    recipe.write_text("molecule: ethanol\nbatch_size: 32\n")
+    for_file = config_from_arguments(build_parser().parse_args(["--config", str(recipe), "--train-file", str(morse_file), *output]))
+    assert (for_file.molecule, for_file.train_file) == (None, str(morse_file))
+    with pytest.raises(ValueError, match="exactly one data source"):
+        config_from_arguments(build_parser().parse_args(["--config", str(recipe), "--molecule", "uracil", "--train-file", "x", *output]))
+
+
 def test_bad_settings_are_refused_with_a_reason(morse_file, tmp_path):
     with pytest.raises(ValueError, match="exactly one data source"):
         TrainingConfig()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ase_geoformer.errors import GeoFormerError
+from ase_geoformer.io_utils import read_mapping
 from ase_geoformer.training.config import TrainingConfig
 from ase_geoformer.training.trainer import CONFIG_FILE, train
 
@@ -70,14 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DATA_SOURCES = (("molecule", "train_file"), ("train_file", "molecule"))
+"""A data-source flag replaces the other source a config file names (a recipe shared by molecules)."""
+
+
 def config_from_arguments(args: argparse.Namespace) -> TrainingConfig:
-    """The config file (or, on resume, the run's saved config) with the flags applied on top."""
+    """The config file (or, on resume, the run's saved config) with the flags applied on top.
+
+    The file may leave out the data source (``molecule`` or ``train_file``) for a flag to give.
+    """
     settings: dict[str, Any] = {}
     saved = Path(args.output) / CONFIG_FILE
     if args.resume and saved.exists():
         settings.update(TrainingConfig.load(saved).to_dict())
     elif args.config:
-        settings.update(TrainingConfig.load(args.config).to_dict())
+        settings.update(read_mapping(args.config))
+    for source, other in DATA_SOURCES:
+        if getattr(args, source, None) is not None:
+            settings.pop(other, None)
     for field in dataclasses.fields(TrainingConfig):
         value = getattr(args, field.name, None)
         if field.name != "model" and value is not None:
