@@ -71,14 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-DATA_SOURCES = (("molecule", "train_file"), ("train_file", "molecule"))
-"""A data-source flag replaces the other source a config file names (a recipe shared by molecules)."""
-
-
 def config_from_arguments(args: argparse.Namespace) -> TrainingConfig:
     """The config file (or, on resume, the run's saved config) with the flags applied on top.
 
-    The file may leave out the data source (``molecule`` or ``train_file``) for a flag to give.
+    The file may leave out the data source (``molecule`` or ``train_file``) for a flag to give; a
+    data-source flag replaces the file's source.
     """
     settings: dict[str, Any] = {}
     saved = Path(args.output) / CONFIG_FILE
@@ -86,9 +83,9 @@ def config_from_arguments(args: argparse.Namespace) -> TrainingConfig:
         settings.update(TrainingConfig.load(saved).to_dict())
     elif args.config:
         settings.update(read_mapping(args.config))
-    for source, other in DATA_SOURCES:
-        if getattr(args, source, None) is not None:
-            settings.pop(other, None)
+    if args.molecule is not None or args.train_file is not None:
+        settings.pop("molecule", None)
+        settings.pop("train_file", None)
     for field in dataclasses.fields(TrainingConfig):
         value = getattr(args, field.name, None)
         if field.name != "model" and value is not None:
