@@ -17,11 +17,13 @@ import pytest
 import torch
 from ase import Atoms
 from ase.calculators.morse import MorsePotential
-from synthetic import morse_dataset, write_morse_extxyz
+from synthetic import morse_dataset, morse_frames, write_morse_extxyz
 
 from ase_geoformer import GeoFormerCalculator, load_checkpoint
+from ase_geoformer.config import GeoFormerConfig
 from ase_geoformer.errors import GeoFormerError
-from ase_geoformer.labelled import Sample
+from ase_geoformer.labelled import Sample, collate
+from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.training import TrainingConfig, train
 from ase_geoformer.training.augmentation import mix_molecules
 from ase_geoformer.training.cli import build_parser, config_from_arguments
@@ -221,6 +223,41 @@ def test_training_on_cuda_matches_cpu_in_float64(morse_file, tmp_path):
     for a, b in zip(runs["cpu"], runs["cuda"]):
         assert b["validation_force_mae_meV_per_A"] == pytest.approx(a["validation_force_mae_meV_per_A"], rel=1e-6)
     assert load_checkpoint(tmp_path / "cuda" / BEST_FILE).provenance["hardware"] == torch.cuda.get_device_name(0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_with_cuda_graphs_equals_eager_training_in_float64(morse_file, tmp_path):
+    runs = {}
+    for graphs in (False, True):
+        config = tiny_config(morse_file, device="cuda", dtype="float64", max_epochs=3, cuda_graphs=graphs)
+        runs[graphs] = train(config, tmp_path / str(graphs), progress=False).history
+    assert len(runs[True]) == 4
+    for eager, graphed in zip(runs[False], runs[True]):
+        for key in ("train_force_mae_meV_per_A", "validation_force_mae_meV_per_A", "validation_energy_mae_meV"):
+            assert graphed.get(key) == pytest.approx(eager.get(key), rel=1e-9)
+    assert runs[True][-1]["validation_force_mae_meV_per_A"] < 0.5 * runs[True][0]["validation_force_mae_meV_per_A"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_graphs_refuse_a_batch_of_another_shape():
+    from ase_geoformer.training.gradients import CapturedGradients
+    from ase_geoformer.training.loss import energy_force_loss
+
+    model = GeoFormer(GeoFormerConfig(species=(1, 6, 8), **TINY)).to("cuda")
+    frames = [Sample(a.numbers, a.positions, 0.0, np.zeros((len(a), 3))) for a in morse_frames(4)]
+    batch = collate(frames, (1, 6, 8), torch.device("cuda"), torch.float32)
+    captured = CapturedGradients(model, lambda b: energy_force_loss(model, b, 1.0, 1.0), batch)
+    with pytest.raises(GeoFormerError, match="same shape|shape of the first"):
+        captured(collate(frames[:3], (1, 6, 8), torch.device("cuda"), torch.float32))
+
+
+def test_cuda_graphs_are_refused_on_cpu_and_with_molecule_mixing(morse_file, tmp_path):
+    with pytest.raises(GeoFormerError, match="single CUDA device"):
+        train(tiny_config(morse_file, cuda_graphs=True), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="molecule_mixing"):
+        tiny_config(morse_file, cuda_graphs=True, molecule_mixing=True)
 
 
 def test_training_stops_early_when_validation_stops_improving(morse_file, tmp_path):

@@ -42,7 +42,8 @@ class DenseAtomGraph:
 
     def __init__(self, positions: torch.Tensor, pair_mask: torch.Tensor, dummy_distance: float) -> None:
         vectors = positions[:, None, :, :] - positions[:, :, None, :]
-        dummy = torch.tensor([dummy_distance, 0.0, 0.0], dtype=positions.dtype, device=positions.device)
+        # [dummy_distance, 0, 0] made on the device (no copy from the host, so CUDA graphs can record it).
+        dummy = torch.nn.functional.pad(positions.new_full((1,), dummy_distance), (0, 2))
         self.vectors = torch.where(pair_mask[..., None], vectors, dummy)
         self.distances = self.vectors.square().sum(-1).sqrt()
 

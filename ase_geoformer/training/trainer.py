@@ -11,7 +11,8 @@ A run writes into its output folder:
 Resuming continues from the saved step of the saved epoch with the same frame order, so a killed
 run that is resumed reaches the same final state as one never killed. Under ``torchrun`` each
 process takes its share of every batch and gradients are averaged over processes (gloo on CPU,
-NCCL on CUDA); process 0 writes the files.
+NCCL on CUDA); process 0 writes the files. The gradient pass of each step (``gradients.py``) runs
+op by op, or with ``cuda_graphs`` as a replayed CUDA graph.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from ase_geoformer.errors import GeoFormerError
 from ase_geoformer.evaluate import error_metrics, error_sums, evaluate_samples
 from ase_geoformer.io_utils import atomic_path, atomic_write_text
 from ase_geoformer.nn.model import GeoFormer
-from ase_geoformer.predict import predict
-from ase_geoformer.labelled import EnergyBaseline, SampleSource, collate, force_rms
+from ase_geoformer.labelled import EnergyBaseline, LabelledBatch, SampleSource, collate, force_rms
 from ase_geoformer.training.augmentation import mix_molecules
 from ase_geoformer.training.config import TrainingConfig
+from ase_geoformer.training.gradients import CapturedGradients, EagerGradients
+from ase_geoformer.training.loss import LossAndPredictions, energy_force_loss
 from ase_geoformer.training.schedule import WarmupThenDecay
 
 STATE_FORMAT = "ase-geoformer-training-state"
@@ -152,6 +154,11 @@ class _Run:
         self.config, self.output, self.processes, self.device = config, output, processes, device
         self.show_progress = progress and processes.rank == 0
         self.dtype = DTYPES[config.dtype]
+        if config.cuda_graphs and (device.type != "cuda" or processes.distributed):
+            raise GeoFormerError(
+                f"cuda_graphs needs a single CUDA device, but this run has {processes.world_size} process(es) on "
+                f"{device}: train without --cuda-graphs, or on one GPU"
+            )
         state_path = output / STATE_FILE
         if state_path.exists() and not resume:
             raise GeoFormerError(
@@ -185,6 +192,8 @@ class _Run:
             min_lr=config.min_learning_rate,
             total_epochs=config.max_epochs,
         )
+        self.gradients: EagerGradients | CapturedGradients | None = None
+        """Made at the first step: a CUDA graph is recorded on a real batch."""
         self.state = _Progress()
         if resume:
             self._load_state(state_path)
@@ -266,18 +275,20 @@ class _Run:
         local = samples[processes.rank :: processes.world_size]
         batch = collate(local, self.species, self.device, self.dtype)
         self.model.train()
-        output = predict(self.model, batch.inputs, compute_forces=True, create_graph=True)
-        energy_loss = ((output["energy"] - batch.energies) / batch.num_atoms).pow(2).mean()
-        force_loss = (output["forces"] - batch.forces).pow(2).sum() / (3 * batch.num_atoms.sum())
-        loss = config.energy_weight * energy_loss + config.force_weight * force_loss
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.gradients is None and config.cuda_graphs:
+            self.gradients = CapturedGradients(self.model, self._loss, batch)
+        elif self.gradients is None:
+            self.gradients = EagerGradients(self.model, self._loss)
+        energy, forces = self.gradients(batch)
         processes.average_gradients(self.model)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.gradient_clip)
         self.optimizer.step()
         self.ema.update_parameters(self.model)
         self.schedule.step()
-        return error_sums(output["energy"], output["forces"], batch).cpu()
+        return error_sums(energy, forces, batch).cpu()
+
+    def _loss(self, batch: LabelledBatch) -> LossAndPredictions:
+        return energy_force_loss(self.model, batch, self.config.energy_weight, self.config.force_weight)
 
     def _validate(self) -> dict[str, float]:
         return evaluate_samples(self.ema.module, self.validation_source, 32, self.device, self.dtype)
@@ -413,9 +424,9 @@ class _Run:
 
 RESUMABLE_CHANGES = frozenset({
     "time_budget", "max_epochs", "early_stopping_patience", "save_interval", "device",
-    "scheduler", "decay_factor", "decay_patience", "min_learning_rate",
+    "scheduler", "decay_factor", "decay_patience", "min_learning_rate", "cuda_graphs",
 })
-"""Settings a resumed run may change: its length and budget, and how the learning rate decays from here on."""
+"""Settings a resumed run may change: its length and budget, where it runs, and how the learning rate decays from here on."""
 
 
 def load_training_data(config: TrainingConfig) -> tuple[AtomsDataset, AtomsDataset]:
