@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from ase import Atoms
+from ase import Atoms, units
 from ase.calculators.morse import MorsePotential
 from synthetic import morse_dataset, morse_frames, write_morse_extxyz
 
@@ -211,6 +211,28 @@ def test_a_resumed_run_may_change_its_schedule_and_keeps_its_commands(morse_file
     # From the resumed epoch on, the cosine schedule: halfway from 5e-3 to its floor 1e-4 after 1 of 2 epochs.
     assert result.history[-1]["learning_rate"] == pytest.approx(1e-4 + (5e-3 - 1e-4) * 0.5)
     assert load_checkpoint(tmp_path / BEST_FILE).provenance["commands"] == ["first", "second"]
+
+
+def test_a_run_resumes_on_another_copy_of_its_rmd17_files(tmp_path):
+    frames = morse_frames(30)
+    content = dict(
+        nuclear_charges=frames[0].numbers.astype(np.uint8),
+        coords=np.stack([a.positions for a in frames]),
+        energies=np.array([a.get_potential_energy() for a in frames]) / units.kcal * units.mol,
+        forces=np.stack([a.get_forces() for a in frames]) / units.kcal * units.mol,
+        old_indices=np.arange(30),
+    )
+    first = tmp_path / "data-here"
+    first.mkdir()
+    for split in ("train_01", "test_01"):
+        np.savez(first / f"rmd17_ethanol_{split}.npz", **content)
+    settings = dict(model=TINY, batch_size=8, learning_rate=5e-3, warmup_epochs=1, device="cpu", num_train=24, num_validation=6)
+    train(TrainingConfig(molecule="ethanol", data_dir=str(first), max_epochs=1, **settings), tmp_path / "run", progress=False)
+    moved = first.rename(tmp_path / "data-elsewhere")
+    result = train(TrainingConfig(molecule="ethanol", data_dir=str(moved), max_epochs=2, **settings), tmp_path / "run",
+                   resume=True, progress=False)
+    assert result.epochs == 2
+    assert TrainingConfig.load(tmp_path / "run" / "config.json").data_dir == str(moved)
 
 
 @pytest.mark.gpu

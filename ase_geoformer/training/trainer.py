@@ -424,9 +424,10 @@ class _Run:
 
 RESUMABLE_CHANGES = frozenset({
     "time_budget", "max_epochs", "early_stopping_patience", "save_interval", "device",
-    "scheduler", "decay_factor", "decay_patience", "min_learning_rate", "cuda_graphs",
+    "scheduler", "decay_factor", "decay_patience", "min_learning_rate", "cuda_graphs", "data_dir",
 })
-"""Settings a resumed run may change: its length and budget, where it runs, and how the learning rate decays from here on."""
+"""Settings a resumed run may change: its length and budget, where it runs and finds its rMD17 files
+(``data_dir``: another copy of the same files), and how the learning rate decays from here on."""
 
 
 def load_training_data(config: TrainingConfig) -> tuple[AtomsDataset, AtomsDataset]:
