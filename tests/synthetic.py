@@ -1,4 +1,5 @@
-"""A small labelled data set from an analytic potential (ASE's Morse), for training tests."""
+"""Synthetic data for tests: a small labelled data set from an analytic potential (ASE's Morse), and rMD17-format
+npz files of random numbers."""
 
 from __future__ import annotations
 
@@ -43,3 +44,19 @@ def morse_dataset(count: int, seed: int = 0) -> AtomsDataset:
 def write_morse_extxyz(path: Path, count: int, seed: int = 0) -> Path:
     write(path, morse_frames(count, seed), format="extxyz")
     return path
+
+
+def write_rmd17_npz(path: Path, frames: int = 4, seed: int = 0, **changes) -> dict:
+    """A water file in rMD17's format and units (kcal/mol, Å) of random numbers; ``changes`` replace keys (None
+    drops one). Returns the raw content."""
+    rng = np.random.default_rng(seed)
+    content = {
+        "nuclear_charges": np.array([8, 1, 1], dtype=np.uint8),
+        "coords": rng.normal(size=(frames, 3, 3)),
+        "energies": rng.normal(size=frames) - 47000.0,
+        "forces": rng.normal(size=(frames, 3, 3)),
+        "old_indices": np.arange(100, 100 + frames),
+    }
+    content.update(changes)
+    np.savez(path, **{k: v for k, v in content.items() if v is not None})
+    return content

@@ -6,26 +6,12 @@ import h5py
 import numpy as np
 import pytest
 from ase import units
-from synthetic import morse_dataset, morse_frames, write_morse_extxyz
+from synthetic import morse_dataset, morse_frames, write_morse_extxyz, write_rmd17_npz
 
 from ase_geoformer.data import AtomsDataset, concatenate, read_dataset, write_hdf5
 from ase_geoformer.errors import DataError
 
 KCAL = units.kcal / units.mol
-
-
-def write_rmd17_npz(path, frames: int = 4, seed: int = 0, **changes):
-    rng = np.random.default_rng(seed)
-    content = {
-        "nuclear_charges": np.array([8, 1, 1], dtype=np.uint8),
-        "coords": rng.normal(size=(frames, 3, 3)),
-        "energies": rng.normal(size=frames) - 47000.0,
-        "forces": rng.normal(size=(frames, 3, 3)),
-        "old_indices": np.arange(100, 100 + frames),
-    }
-    content.update(changes)
-    np.savez(path, **{k: v for k, v in content.items() if v is not None})
-    return content
 
 
 def test_rmd17_npz_is_converted_from_kcal_per_mol_to_ev(tmp_path):

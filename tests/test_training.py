@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from ase import Atoms, units
+from ase import Atoms
 from ase.calculators.morse import MorsePotential
-from synthetic import morse_dataset, morse_frames, write_morse_extxyz
+from synthetic import morse_dataset, morse_frames, write_morse_extxyz, write_rmd17_npz
 
 from ase_geoformer import GeoFormerCalculator, load_checkpoint
 from ase_geoformer.config import GeoFormerConfig
@@ -214,18 +214,10 @@ def test_a_resumed_run_may_change_its_schedule_and_keeps_its_commands(morse_file
 
 
 def test_a_run_resumes_on_another_copy_of_its_rmd17_files(tmp_path):
-    frames = morse_frames(30)
-    content = dict(
-        nuclear_charges=frames[0].numbers.astype(np.uint8),
-        coords=np.stack([a.positions for a in frames]),
-        energies=np.array([a.get_potential_energy() for a in frames]) / units.kcal * units.mol,
-        forces=np.stack([a.get_forces() for a in frames]) / units.kcal * units.mol,
-        old_indices=np.arange(30),
-    )
     first = tmp_path / "data-here"
     first.mkdir()
     for split in ("train_01", "test_01"):
-        np.savez(first / f"rmd17_ethanol_{split}.npz", **content)
+        write_rmd17_npz(first / f"rmd17_ethanol_{split}.npz", frames=30)
     settings = dict(model=TINY, batch_size=8, learning_rate=5e-3, warmup_epochs=1, device="cpu", num_train=24, num_validation=6)
     train(TrainingConfig(molecule="ethanol", data_dir=str(first), max_epochs=1, **settings), tmp_path / "run", progress=False)
     moved = first.rename(tmp_path / "data-elsewhere")
