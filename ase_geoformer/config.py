@@ -27,6 +27,9 @@ class GeoFormerConfig:
         ffn_multiplier: hidden width of the feed-forward nets, in units of ``channels``.
         gate_hidden: hidden width of the per-block distance gate psi.
         readout_hidden: hidden width of the per-atom energy readout.
+        neighbour_species: if True, the initial features (positional encoding and V) weight each
+            neighbour's radial filter by a learned vector of the neighbour's species; if False they
+            see only distances, as in GeoT.
     """
 
     species: tuple[int, ...]
@@ -39,6 +42,7 @@ class GeoFormerConfig:
     ffn_multiplier: int = 2
     gate_hidden: int = 32
     readout_hidden: int = 64
+    neighbour_species: bool = False
 
     def __post_init__(self) -> None:
         species = tuple(int(z) for z in self.species)
@@ -55,6 +59,8 @@ class GeoFormerConfig:
                 f"channels ({self.channels}) must be divisible by num_heads ({self.num_heads}); "
                 "change one of them"
             )
+        if not isinstance(self.neighbour_species, bool):
+            raise ValueError(f"neighbour_species must be true or false, got {self.neighbour_species!r}")
         if self.r_max <= 0:
             raise ValueError(f"r_max must be positive (Å), got {self.r_max}")
         for name in ("channels", "num_heads", "num_blocks", "num_radial", "ffn_multiplier", "gate_hidden", "readout_hidden"):

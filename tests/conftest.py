@@ -9,8 +9,14 @@ from ase import Atoms
 from ase.build import molecule
 
 from ase_geoformer import GeoFormer, GeoFormerCalculator, GeoFormerConfig
+from ase_geoformer.nn.embedding import NeighbourSpeciesFilter
 
 SPECIES = (1, 6, 7, 8)
+
+all_architectures = pytest.mark.parametrize(
+    "model", [False, True], ids=["species_blind", "neighbour_species"], indirect=True
+)
+"""Runs a test that takes the ``model`` fixture once per architecture option (``neighbour_species``)."""
 
 
 def small_config(**overrides) -> GeoFormerConfig:
@@ -23,6 +29,9 @@ def random_model(config: GeoFormerConfig | None = None, seed: int = 0) -> GeoFor
     """A float64 model with random weights and non-trivial energy statistics."""
     torch.manual_seed(seed)
     model = GeoFormer(config or small_config()).double()
+    for module in model.modules():
+        if isinstance(module, NeighbourSpeciesFilter):  # starts at ones (species-blind): make it matter
+            torch.nn.init.normal_(module.weights.weight, mean=1.0, std=0.5)
     species = model.config.species
     model.readout.set_energy_statistics(scale=0.7, shift=-0.3, reference_energies=[-0.5 * z for z in species])
     return model
@@ -48,8 +57,9 @@ def random_rotation(rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.fixture
-def model() -> GeoFormer:
-    return random_model()
+def model(request) -> GeoFormer:
+    """The small random model; ``all_architectures`` asks for it with and without ``neighbour_species``."""
+    return random_model(small_config(neighbour_species=getattr(request, "param", False)))
 
 
 @pytest.fixture

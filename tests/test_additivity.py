@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from conftest import calculator
+from conftest import all_architectures, calculator
 
 
+@all_architectures
 @pytest.mark.parametrize("kwargs", [{}, {"dense_max_atoms": 0}], ids=["dense", "neighbour_list"])
 def test_energy_is_additive_beyond_cutoff(model, kwargs):
     a, b = molecule("CH3CH2OH"), molecule("CH3CONH2")

@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from ase_geoformer import CheckpointError, GeoFormerConfig, load_checkpoint, save_checkpoint
-from ase_geoformer.checkpoint import FORMAT_VERSION
-from conftest import calculator, energy, small_config
+from ase_geoformer.checkpoint import FORMAT_VERSION, _digest
+from conftest import all_architectures, calculator, energy, small_config
 
 
+@all_architectures
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_round_trip_gives_identical_energies(model, ethanol, tmp_path, dtype):
     model = model.to(dtype)
@@ -50,6 +51,19 @@ def test_config_rejects_bad_values():
         small_config(species=(8, 1))
     with pytest.raises(ValueError, match="unknown GeoFormerConfig fields"):
         GeoFormerConfig.from_dict({"species": [1], "chanels": 8})
+    with pytest.raises(ValueError, match="neighbour_species must be true or false"):
+        small_config(neighbour_species="false")
+
+
+def test_checkpoint_written_before_neighbour_species_loads_species_blind(model, tmp_path):
+    """Checkpoints without the option's entry (all written before it existed) keep their meaning."""
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model)
+    content = torch.load(path, weights_only=True)
+    assert content["config"].pop("neighbour_species") is False
+    content["sha256"] = _digest({k: v for k, v in content.items() if k != "sha256"})
+    torch.save(content, path)
+    assert load_checkpoint(path).model.config.neighbour_species is False
 
 
 def test_tampered_weights_are_refused(model, tmp_path):

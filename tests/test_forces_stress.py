@@ -6,7 +6,7 @@ from ase import Atoms
 from ase.calculators.calculator import PropertyNotImplementedError
 from ase.calculators.fd import calculate_numerical_stress
 
-from conftest import calculator, energy
+from conftest import all_architectures, calculator, energy
 
 PATHS = {"dense": {}, "neighbour_list": {"dense_max_atoms": 0}}
 
@@ -22,6 +22,7 @@ def numerical_forces(atoms, calc, step=1e-4):
     return forces
 
 
+@all_architectures
 @pytest.mark.parametrize("path", PATHS)
 def test_forces_are_minus_energy_gradient(model, glycine, path):
     calc = calculator(model, **PATHS[path])
@@ -49,6 +50,7 @@ def test_periodic_forces_are_minus_energy_gradient(model):
     np.testing.assert_allclose(atoms.get_forces(), numerical_forces(periodic_box(), calc), atol=1e-7)
 
 
+@all_architectures
 def test_stress_is_strain_derivative(model):
     atoms = periodic_box()
     atoms.calc = calculator(model)

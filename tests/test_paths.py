@@ -7,7 +7,7 @@ from ase import Atoms
 from ase.build import bulk, molecule
 
 from ase_geoformer import dense_batch, neighbour_list_batch, predict
-from conftest import SPECIES, calculator, random_model
+from conftest import SPECIES, all_architectures, calculator, random_model
 from test_forces_stress import periodic_box
 
 
@@ -17,6 +17,7 @@ def evaluate(atoms, calc):
     return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_potential_energies()
 
 
+@all_architectures
 @pytest.mark.parametrize("name", ["CH3CH2OH", "CH3CONH2", "C6H6", "CH3COOH"])
 def test_dense_and_neighbour_list_paths_agree(model, name):
     atoms = molecule(name)
@@ -39,6 +40,7 @@ def test_large_molecule_beyond_cutoff_agrees():
     np.testing.assert_allclose(dense[1], sparse[1], atol=1e-10)
 
 
+@all_architectures
 def test_padded_batch_equals_single_structures(model):
     structures = [molecule(name) for name in ("CH4", "CH3CH2OH", "CH3CONH2")]
     batch = dense_batch(structures, SPECIES, "cpu", torch.float64)
@@ -51,6 +53,7 @@ def test_padded_batch_equals_single_structures(model):
     assert together["forces"][0, len(structures[0]) :].abs().max() == 0
 
 
+@all_architectures
 def test_neighbour_list_batch_equals_single_structures(model):
     structures = [molecule("CH3CH2OH"), periodic_box()]
     together = predict(model, neighbour_list_batch(structures, SPECIES, model.r_max, "cpu", torch.float64))
@@ -59,6 +62,7 @@ def test_neighbour_list_batch_equals_single_structures(model):
         assert abs(together["energy"][g] - alone["energy"][0]) < 1e-10
 
 
+@all_architectures
 @pytest.mark.parametrize("repeat", [(2, 1, 1), (2, 2, 2)])
 def test_periodic_box_agrees_with_explicit_supercell(model, repeat):
     atoms = periodic_box()

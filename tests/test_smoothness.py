@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from conftest import calculator
+from conftest import all_architectures, calculator
 
 R_MAX = 4.0  # the small test config's cutoff
 
@@ -30,6 +30,7 @@ def line_of_atoms() -> tuple[Atoms, np.ndarray]:
     return atoms, direction
 
 
+@all_architectures
 @pytest.mark.parametrize("leaves_everything", [False, True])
 @pytest.mark.parametrize("kwargs", [{}, {"dense_max_atoms": 0}], ids=["dense", "neighbour_list"])
 def test_no_jump_in_energy_or_force_at_cutoff(model, kwargs, leaves_everything):
@@ -56,6 +57,7 @@ def test_no_jump_in_energy_or_force_at_cutoff(model, kwargs, leaves_everything):
         assert energies[0] == pytest.approx(energies[1], abs=1e-12) and abs(forces).max() == 0
 
 
+@all_architectures
 def test_forces_match_energy_slope_across_cutoff(model):
     atoms, direction = line_of_atoms()
     distances = np.linspace(R_MAX - 0.04, R_MAX + 0.04, 401)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import calculator, random_model, random_rotation
+from conftest import all_architectures, calculator, random_model, random_rotation
 
 PATHS = {"dense": {}, "neighbour_list": {"dense_max_atoms": 0}}
 
@@ -19,6 +19,7 @@ def orthogonal_transform(kind: str, rng: np.random.Generator) -> np.ndarray:
     return rotation if kind == "rotation" else np.diag([1.0, -1.0, 1.0]) @ rotation
 
 
+@all_architectures
 @pytest.mark.parametrize("kind", ["rotation", "reflection"])
 @pytest.mark.parametrize("path", PATHS)
 def test_orthogonal_transform_and_translation(model, glycine, path, kind):
@@ -34,6 +35,7 @@ def test_orthogonal_transform_and_translation(model, glycine, path, kind):
         np.testing.assert_allclose(f1, f0 @ transform.T, atol=1e-10 * np.abs(f0).max())
 
 
+@all_architectures
 @pytest.mark.parametrize("path", PATHS)
 def test_permutation_of_like_atoms(model, glycine, path):
     calc = calculator(model, **PATHS[path])

@@ -72,6 +72,10 @@ class DenseAtomGraph:
         """``(B, N, N, ...) -> (B, N, ...)``: ``sum_j x_ij``."""
         return pair_values.sum(dim=2)
 
+    def of_senders(self, node_values: torch.Tensor) -> torch.Tensor:
+        """``(B, N, C) -> (B, 1, N, C)``: ``x_j`` for every pair, broadcasting over receivers i."""
+        return node_values[:, None]
+
 
 class NeighbourListGraph:
     """Pairs from a neighbour list (any cell, periodic or not).
@@ -116,6 +120,10 @@ class NeighbourListGraph:
     def sum_over_neighbours(self, pair_values: torch.Tensor) -> torch.Tensor:
         """``(E, ...) -> (N, ...)``: ``sum_j x_ij``."""
         return self._sum_to_receivers(pair_values)
+
+    def of_senders(self, node_values: torch.Tensor) -> torch.Tensor:
+        """``(N, C) -> (E, C)``: ``x_j`` for every pair."""
+        return node_values[self.senders]
 
 
 Graph = DenseAtomGraph | NeighbourListGraph
