@@ -27,6 +27,7 @@ from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.training import TrainingConfig, train
 from ase_geoformer.training.augmentation import mix_molecules
 from ase_geoformer.training.cli import build_parser, config_from_arguments
+from ase_geoformer.training import trainer as trainer_module
 from ase_geoformer.training.trainer import BEST_FILE, METRICS_FILE, STATE_FILE
 
 TINY = dict(channels=16, num_heads=2, num_blocks=1, num_radial=8, r_max=4.0, gate_hidden=8, readout_hidden=16)
@@ -202,15 +203,34 @@ def test_bad_settings_are_refused_with_a_reason(morse_file, tmp_path):
     assert (tmp_path / STATE_FILE).exists() and (tmp_path / BEST_FILE).exists()
 
 
-def test_a_resumed_run_may_change_its_schedule_and_keeps_its_commands(morse_file, tmp_path):
+def test_a_resumed_run_may_change_its_schedule_and_keeps_its_commands(morse_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer_module, "_hardware", lambda device, processes: "machine A")
     train(tiny_config(morse_file, max_epochs=1), tmp_path, progress=False, command="first")
+    monkeypatch.setattr(trainer_module, "_hardware", lambda device, processes: "machine B")
     longer = tiny_config(morse_file, max_epochs=2, scheduler="cosine", min_learning_rate=1e-4)
     result = train(longer, tmp_path, resume=True, progress=False, command="second")
     assert result.epochs == 2
     assert TrainingConfig.load(tmp_path / "config.json") == longer
     # From the resumed epoch on, the cosine schedule: halfway from 5e-3 to its floor 1e-4 after 1 of 2 epochs.
     assert result.history[-1]["learning_rate"] == pytest.approx(1e-4 + (5e-3 - 1e-4) * 0.5)
-    assert load_checkpoint(tmp_path / BEST_FILE).provenance["commands"] == ["first", "second"]
+    provenance = load_checkpoint(tmp_path / BEST_FILE).provenance
+    assert provenance["commands"] == ["first", "second"]
+    assert provenance["invocations"] == [
+        {"command": "first", "hardware": "machine A", "first_epoch": 1},
+        {"command": "second", "hardware": "machine B", "first_epoch": 2},
+    ]
+    assert provenance["hardware"] == "machine B"
+
+
+def test_a_state_saved_before_hardware_was_recorded_per_invocation_resumes(morse_file, tmp_path):
+    train(tiny_config(morse_file, max_epochs=1), tmp_path, progress=False, command="first")
+    state = torch.load(tmp_path / STATE_FILE, weights_only=True)
+    state["commands"] = json.dumps([i["command"] for i in json.loads(state.pop("invocations"))])
+    torch.save(state, tmp_path / STATE_FILE)
+    train(tiny_config(morse_file, max_epochs=2), tmp_path, resume=True, progress=False, command="second")
+    provenance = load_checkpoint(tmp_path / BEST_FILE).provenance
+    assert provenance["commands"] == ["first", "second"]
+    assert [i["hardware"] == "not recorded" for i in provenance["invocations"]] == [True, False]
 
 
 def test_a_run_resumes_on_another_copy_of_its_rmd17_files(tmp_path):

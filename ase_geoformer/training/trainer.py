@@ -78,8 +78,9 @@ class _Progress:
     best_epoch: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
-    commands: list[str] = field(default_factory=list)
-    """The command line of each invocation (the first run, then every resume)."""
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per invocation (the first run, then every resume): its ``command`` line (may be
+    empty), the ``hardware`` it ran on and the ``first_epoch`` it trained."""
 
 
 class _Processes:
@@ -201,8 +202,11 @@ class _Run:
             if processes.rank == 0:
                 output.mkdir(parents=True, exist_ok=True)
             self._record_untrained()
-        if command:
-            self.state.commands.append(command)
+        self.state.invocations.append({
+            "command": command,
+            "hardware": _hardware(self.device, processes.world_size),
+            "first_epoch": self.state.epoch + 1,
+        })
         if processes.rank == 0:
             config.save(output / CONFIG_FILE)
 
@@ -360,7 +364,8 @@ class _Run:
             "training_time_s": round(self.state.elapsed, 1),
             "hardware": _hardware(self.device, self.processes.world_size),
             "torch": torch.__version__,
-            "commands": list(self.state.commands),
+            "commands": [i["command"] for i in self.state.invocations if i["command"]],
+            "invocations": list(self.state.invocations),
         }
 
     def _result(self, status: str) -> TrainingResult:
@@ -385,7 +390,7 @@ class _Run:
             "best_epoch": state.best_epoch,
             "history": json.dumps(state.history),
             "elapsed": state.elapsed,
-            "commands": json.dumps(state.commands),
+            "invocations": json.dumps(state.invocations),
         }
         with atomic_path(self.output / STATE_FILE) as temporary:
             torch.save(content, temporary)
@@ -418,8 +423,16 @@ class _Run:
             best_epoch=int(content["best_epoch"]),
             history=json.loads(content["history"]),
             elapsed=float(content["elapsed"]),
-            commands=json.loads(content.get("commands", "[]")),
+            invocations=_saved_invocations(content),
         )
+
+
+def _saved_invocations(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The invocations of a saved state; states written before hardware was recorded per
+    invocation hold only the command lines, and their hardware is "not recorded"."""
+    if "invocations" in content:
+        return json.loads(content["invocations"])
+    return [{"command": c, "hardware": "not recorded", "first_epoch": None} for c in json.loads(content.get("commands", "[]"))]
 
 
 RESUMABLE_CHANGES = frozenset({
