@@ -1,8 +1,10 @@
-"""Short NVE run of ethanol with any GeoFormer model: a check that the whole stack works.
+"""Short NVE run with any GeoFormer model (ethanol by default): a check that the whole stack works.
 
-    python md_protocols/quick_md.py --model ethanol           # a shipped model
-    python md_protocols/quick_md.py --model path/to/ckpt.pt   # your checkpoint
-    python md_protocols/quick_md.py --random-weights          # untrained, default architecture
+    python md_protocols/quick_md.py --model ethanol                        # a shipped model
+    python md_protocols/quick_md.py --model path/to/ckpt.pt                # your checkpoint
+    python md_protocols/quick_md.py --model benzene --structure C6H6       # a molecule of ase.build
+    python md_protocols/quick_md.py --model aspirin --structure start.xyz  # any file ase.io reads
+    python md_protocols/quick_md.py --random-weights                       # untrained, default architecture
 
 Velocity Verlet (ASE's integrator) from Maxwell-Boltzmann velocities with zero momentum and
 angular momentum; prints the drift and fluctuation of the total energy and the largest change of
@@ -16,11 +18,13 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-from ase import units
+from ase import Atoms, units
 from ase.build import molecule
+from ase.io import read
 from ase.md.verlet import VelocityVerlet
 
 from ase_geoformer import GeoFormer, GeoFormerCalculator, GeoFormerConfig, GeoFormerError
@@ -28,11 +32,28 @@ from md_protocols.dynamics import initialise_velocities
 from md_protocols.stability import bonds_of
 
 
+def starting_structure(structure: str) -> Atoms:
+    """``structure`` read from a file if one exists at that path, else built by ``ase.build.molecule``."""
+    if Path(structure).is_file():
+        return read(structure)
+    try:
+        return molecule(structure)
+    except KeyError:
+        sys.exit(
+            f"error: --structure {structure!r} is neither a file nor a molecule name of ase.build.molecule "
+            "(e.g. CH3CH2OH, C6H6); give a structure file that ase.io reads"
+        )
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help="shipped model name or checkpoint path (default: the shipped default)")
     source.add_argument("--random-weights", action="store_true", help="untrained model of the default architecture")
+    parser.add_argument(
+        "--structure", default="CH3CH2OH",
+        help="starting structure: a file ase.io reads, or a molecule name of ase.build.molecule (default: ethanol)",
+    )
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--dt", type=float, default=0.5, help="time step in fs")
     parser.add_argument("--temperature", type=float, default=300.0, help="initial temperature in K")
@@ -47,8 +68,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         calc = GeoFormerCalculator(model=model, device=args.device, dtype=args.dtype)
     except GeoFormerError as error:
         sys.exit(f"error: {error}")
-    atoms = molecule("CH3CH2OH")
+    atoms = starting_structure(args.structure)
     atoms.calc = calc
+    try:
+        atoms.get_potential_energy()
+    except GeoFormerError as error:
+        sys.exit(f"error: {error}")
     initialise_velocities(atoms, args.temperature, np.random.default_rng(args.seed))
 
     dynamics = VelocityVerlet(atoms, timestep=args.dt * units.fs)
@@ -76,6 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     drift = np.polyfit(times_ps, np.array(total), 1)[0] * 1000.0 / len(atoms)
     summary = {
         "model": "random weights" if args.random_weights else str(args.model or "default"),
+        "structure": atoms.get_chemical_formula(),
         "steps": args.steps,
         "dt_fs": args.dt,
         "drift_meV_per_atom_per_ps": float(drift),

@@ -40,3 +40,33 @@ def test_quick_md_reports_missing_model_cleanly(tmp_path):
     )
     assert result.returncode != 0
     assert "error: no checkpoint file at" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_quick_md_runs_the_structure_it_is_given(tmp_path):
+    from ase.build import molecule
+    from ase.io import write
+
+    write(tmp_path / "benzene.xyz", molecule("C6H6"))
+    output = subprocess.run(
+        [sys.executable, str(SCRIPT), "--model", "benzene", "--structure", str(tmp_path / "benzene.xyz"),
+         "--steps", "40", "--device", "cpu"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    summary = json.loads(output[output.index("{"):])
+    assert summary["structure"] == "C6H6"
+    assert summary["max_bond_change_A"] < 0.3
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--model", "benzene"], "trained on H, C only"),
+        (["--random-weights", "--structure", "no-such-molecule"], "neither a file nor a molecule name"),
+    ],
+)
+def test_quick_md_reports_a_structure_it_cannot_run_cleanly(arguments, message):
+    result = subprocess.run([sys.executable, str(SCRIPT), *arguments, "--steps", "1", "--device", "cpu"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr
