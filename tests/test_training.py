@@ -25,9 +25,9 @@ from ase_geoformer.errors import GeoFormerError
 from ase_geoformer.labelled import Sample, collate
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.training import TrainingConfig, train
+from ase_geoformer.training import trainer as trainer_module
 from ase_geoformer.training.augmentation import mix_molecules
 from ase_geoformer.training.cli import build_parser, config_from_arguments
-from ase_geoformer.training import trainer as trainer_module
 from ase_geoformer.training.trainer import BEST_FILE, METRICS_FILE, STATE_FILE
 
 TINY = dict(channels=16, num_heads=2, num_blocks=1, num_radial=8, r_max=4.0, gate_hidden=8, readout_hidden=16)

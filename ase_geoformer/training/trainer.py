@@ -362,7 +362,7 @@ class _Run:
             "epochs": self.state.epoch,
             "best_epoch": self.state.best_epoch,
             "training_time_s": round(self.state.elapsed, 1),
-            "hardware": _hardware(self.device, self.processes.world_size),
+            "hardware": self.state.invocations[-1]["hardware"],
             "torch": torch.__version__,
             "commands": [i["command"] for i in self.state.invocations if i["command"]],
             "invocations": list(self.state.invocations),
