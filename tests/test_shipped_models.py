@@ -55,3 +55,27 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         errors = load_checkpoint(path).metrics[f"{name} test_01"]
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
     assert "ethanol (default) | HCO |" in table
+
+
+def test_the_model_card_table_matches_each_checkpoints_stored_errors():
+    card = Path(__file__).resolve().parents[1] / "trained" / "README.md"
+    lines = card.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| model | elements | parameters |"))
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows[line.split("|")[1].strip()] = line
+    for name, path in shipped_models().items():
+        assert name in rows, f"trained/README.md has no table row for the shipped model {name}"
+        checkpoint = load_checkpoint(path)
+        cells = [cell.strip() for cell in rows[name].split("|")[1:-1]]
+        parameters = sum(p.numel() for p in checkpoint.model.parameters())
+        assert cells[2] == f"{parameters:,}"
+        for cell, subset in ((cells[3], "test_01"), (cells[4], "all not in train_01")):
+            errors = checkpoint.metrics[f"{name} {subset}"]
+            expected = f"{errors['energy_mae_meV']:.2f} / {errors['force_mae_meV_per_A']:.2f}"
+            assert cell.startswith(expected), f"{name} {subset}: card says {cell!r}, checkpoint {expected}"
+        errors = checkpoint.metrics[f"{name} test_01"]
+        in_kcal = f"({errors['energy_mae_kcal_per_mol']:.3f} kcal/mol, {errors['force_mae_kcal_per_mol_per_A']:.3f} kcal/mol/Å)"
+        assert cells[3].endswith(in_kcal), f"{name} test_01: card says {cells[3]!r}, checkpoint {in_kcal}"
