@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,25 @@ from typing import Any
 from ase.data import chemical_symbols
 
 from ase_geoformer.io_utils import read_mapping, write_mapping
+
+
+def attribute_docs(cls: type) -> dict[str, str]:
+    """Each attribute's description, from the ``Attributes:`` section of ``cls``'s docstring."""
+    lines = (inspect.getdoc(cls) or "").splitlines()
+    if "Attributes:" not in lines:
+        return {}
+    docs: dict[str, str] = {}
+    name = None
+    for line in lines[lines.index("Attributes:") + 1:]:
+        if not line.startswith("    "):
+            break
+        text = line[4:]
+        if text[0] != " " and ":" in text:
+            name, _, text = text.partition(":")
+            docs[name] = text.strip()
+        elif name is not None:
+            docs[name] += " " + text.strip()
+    return docs
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +172,23 @@ def test_config_round_trips_and_flags_override_the_file(morse_file, tmp_path):
     changed = config_from_arguments(args)
     assert (changed.batch_size, changed.time_budget, changed.molecule_mixing) == (4, 7200.0, False)
     assert changed.model["channels"] == 24 and changed.model["num_blocks"] == 1
+
+
+def test_help_describes_every_setting_with_its_default():
+    parser = build_parser()
+    helps = {action.dest: action.help for action in parser._actions}
+    for field in fields(TrainingConfig):
+        if field.name not in ("model", "time_budget"):
+            text = helps[field.name]
+            assert len(text) > 20 and "``" not in text, field.name
+            assert field.default is None or text.endswith(f"(default: {field.default})"), field.name
+    # A description that wraps over lines in the docstring arrives whole.
+    assert helps["scheduler"].endswith('"cosine" (to min_learning_rate at max_epochs) (default: plateau)')
+    model_fields = [field for field in fields(GeoFormerConfig) if field.name != "species"]
+    model_lines = parser.epilog.split("model settings (--model-setting NAME=VALUE):\n")[1].splitlines()
+    assert len(model_lines) == len(model_fields)
+    for line, field in zip(model_lines, model_fields):
+        assert line.startswith(f"  {field.name}: ") and line.endswith(f"(default: {field.default})"), line
 
 
 def test_a_recipe_without_a_data_source_takes_it_from_the_flags(morse_file, tmp_path):

@@ -21,6 +21,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from ase_geoformer.config import GeoFormerConfig, attribute_docs
 from ase_geoformer.errors import GeoFormerError
 from ase_geoformer.io_utils import read_mapping
 from ase_geoformer.training.config import TrainingConfig
@@ -45,10 +46,26 @@ def _flag_type(annotation: Any) -> Any:
     return options[0] if options else annotation
 
 
+def _with_default(doc: str, default: Any) -> str:
+    """A docstring entry as command-line help: no reST quotes or final full stop, the default after it."""
+    doc = doc.replace("``", "").rstrip(".")
+    return doc if default in (None, dataclasses.MISSING) else f"{doc} (default: {default})"
+
+
+def _model_settings_help() -> str:
+    """One line per GeoFormerConfig setting that ``--model-setting`` takes, with its default."""
+    docs = attribute_docs(GeoFormerConfig)
+    lines = ["model settings (--model-setting NAME=VALUE):"]
+    for field in dataclasses.fields(GeoFormerConfig):
+        if field.name != "species":
+            lines.append(f"  {field.name}: {_with_default(docs[field.name], field.default)}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geoformer-train", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:]),
+        epilog="\n".join([*__doc__.splitlines()[2:], "", _model_settings_help()]),
     )
     parser.add_argument("--config", help="YAML or JSON file of TrainingConfig settings")
     parser.add_argument("--output", required=True, help="folder for the run: checkpoints, metrics, training state")
@@ -57,17 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a GeoFormerConfig setting, e.g. channels=96 (repeatable)")
     hints = typing.get_type_hints(TrainingConfig)
+    docs = attribute_docs(TrainingConfig)
     for field in dataclasses.fields(TrainingConfig):
         if field.name == "model":
             continue
         flag = "--" + field.name.replace("_", "-")
         kind = _flag_type(hints[field.name])
+        help = _with_default(docs[field.name], field.default)
         if field.name == "time_budget":
-            parser.add_argument(flag, type=parse_duration, default=None, help="wall-clock budget: 3600, 45m, 2h")
+            parser.add_argument(flag, type=parse_duration, default=None, help=f"{help}; e.g. 3600, 45m, 2h")
         elif kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
         else:
-            parser.add_argument(flag, type=kind, default=None)
+            parser.add_argument(flag, type=kind, default=None, help=help)
     return parser
 
 

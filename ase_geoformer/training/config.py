@@ -15,9 +15,44 @@ from ase_geoformer.io_utils import read_mapping, write_mapping
 class TrainingConfig:
     """Settings of a training run (units: eV, Å, seconds).
 
-    Data: either ``molecule`` (the standard rMD17 split from ``data_dir``) or ``train_file``
-    (any file ``read_dataset`` reads) with ``validation_file`` or a random ``num_validation`` split.
     The loss is ``energy_weight * mean((dE / n_atoms)^2) + force_weight * mean(dF^2)`` (eV, eV/Å).
+
+    Attributes:
+        molecule: rMD17 molecule to train on (standard split of train_01); give this or ``train_file``.
+        data_dir: rMD17 folder (default ``$ASE_GEOFORMER_RMD17``).
+        train_file: any file ``read_dataset`` reads (npz, extxyz, HDF5); give this or ``molecule``.
+        validation_file: validation frames; without it ``num_validation`` frames of the training pool.
+        num_train: training frames taken from the pool.
+        num_validation: validation frames taken from the pool.
+        split_seed: seed of the train/validation split.
+        model: GeoFormerConfig settings other than ``species`` (species come from the training data).
+        energy_weight: weight of the per-atom energy term of the loss.
+        force_weight: weight of the force term of the loss.
+        batch_size: frames per optimiser step.
+        learning_rate: peak AdamW learning rate, reached after the warm-up.
+        weight_decay: AdamW weight decay.
+        gradient_clip: largest gradient norm; larger gradients are scaled down to it.
+        warmup_epochs: epochs of linear learning-rate warm-up.
+        scheduler: "plateau" (multiply by ``decay_factor`` after ``decay_patience`` epochs without a
+            better validation force MAE) or "cosine" (to ``min_learning_rate`` at ``max_epochs``).
+        decay_factor: learning-rate factor of each plateau decay.
+        decay_patience: epochs without a better validation force MAE before a plateau decay.
+        min_learning_rate: floor of the plateau decays; end of the cosine.
+        max_epochs: epochs of the whole run (and length of the cosine).
+        early_stopping_patience: stop after this many epochs without a better validation force MAE.
+        ema_decay: decay of the exponential moving average of the weights that is validated and saved.
+        molecule_mixing: GeoT augmentation: replace a fraction of samples by two frames placed far apart.
+        mixing_fraction: fraction of samples replaced by mixed pairs.
+        time_budget: wall-clock seconds for this invocation; the run saves its state and stops when
+            they are spent.
+        save_interval: seconds between saves of the resumable training state (also saved at every
+            epoch end).
+        device: "cpu", "cuda", "cuda:1", ...; default CUDA when there is one.
+        cuda_graphs: record the gradient pass once as a CUDA graph and replay it (one CUDA device,
+            molecules of one size, no molecule mixing); the same training, several times faster on
+            small molecules.
+        dtype: "float32" or "float64" for training; checkpoints are saved in float32.
+        seed: seed of the initial weights, batch order and augmentation.
     """
 
     molecule: str | None = None
@@ -28,7 +63,6 @@ class TrainingConfig:
     num_validation: int = 50
     split_seed: int = 0
     model: dict[str, Any] = field(default_factory=dict)
-    """GeoFormerConfig fields other than ``species`` (species come from the training data)."""
     energy_weight: float = 1.0
     force_weight: float = 10.0
     batch_size: int = 8
@@ -37,26 +71,18 @@ class TrainingConfig:
     gradient_clip: float = 10.0
     warmup_epochs: int = 5
     scheduler: str = "plateau"
-    """"plateau" (multiply by ``decay_factor`` after ``decay_patience`` epochs without a better
-    validation force MAE) or "cosine" (to ``min_learning_rate`` at ``max_epochs``)."""
     decay_factor: float = 0.8
     decay_patience: int = 25
     min_learning_rate: float = 1e-6
     max_epochs: int = 3000
     early_stopping_patience: int = 300
-    """Stop after this many epochs without a better validation force MAE."""
     ema_decay: float = 0.999
     molecule_mixing: bool = False
-    """GeoT augmentation: replace a fraction of samples by two frames placed far apart."""
     mixing_fraction: float = 0.5
     time_budget: float | None = None
-    """Wall-clock seconds for this invocation; the run saves its state and stops when they are spent."""
     save_interval: float = 60.0
-    """Seconds between saves of the resumable training state (also saved at every epoch end)."""
     device: str | None = None
     cuda_graphs: bool = False
-    """Record the gradient pass once as a CUDA graph and replay it (one CUDA device, molecules of one
-    size, no molecule mixing); the same training, several times faster on small molecules."""
     dtype: str = "float32"
     seed: int = 0
 
