@@ -49,7 +49,7 @@ def _flag_type(annotation: Any) -> Any:
 def _with_default(doc: str, default: Any) -> str:
     """A docstring entry as command-line help: no reST quotes or final full stop, the default after it."""
     doc = doc.replace("``", "").rstrip(".")
-    return doc if default in (None, dataclasses.MISSING) else f"{doc} (default: {default})"
+    return doc if default is None else f"{doc} (default: {default})"
 
 
 def _model_settings_help() -> str:
@@ -80,13 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         flag = "--" + field.name.replace("_", "-")
         kind = _flag_type(hints[field.name])
-        help = _with_default(docs[field.name], field.default)
+        text = _with_default(docs[field.name], field.default)
         if field.name == "time_budget":
-            parser.add_argument(flag, type=parse_duration, default=None, help=f"{help}; e.g. 3600, 45m, 2h")
+            parser.add_argument(flag, type=parse_duration, default=None, help=f"{text}; e.g. 3600, 45m, 2h")
         elif kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            parser.add_argument(flag, type=kind, default=None, help=help)
+            parser.add_argument(flag, type=kind, default=None, help=text)
     return parser
 
 
