@@ -20,36 +20,25 @@ import argparse
 
 import numpy as np
 import torch
-from ase import Atoms, units
-from ase.md.verlet import VelocityVerlet
+from ase import Atoms
 
 from ase_geoformer import GeoFormerCalculator, rmd17
 from ase_geoformer.data import read_dataset
+from md_protocols.conservation import NVETrace, nve_trace
 from md_protocols.dynamics import initialise_velocities
 from md_protocols.stability import reference_positions
 
 
-def total_energies(start: Atoms, calculator: GeoFormerCalculator, timestep_fs: float, duration_ps: float) -> np.ndarray:
-    """E_tot (meV) at every step of a velocity-Verlet run from ``start``'s positions and velocities."""
-    atoms = start.copy()
-    atoms.calc = calculator
-    energies: list[float] = []
-    dynamics = VelocityVerlet(atoms, timestep_fs * units.fs)
-    dynamics.attach(lambda: energies.append(atoms.get_total_energy()), interval=1)
-    dynamics.run(int(round(duration_ps * 1000 / timestep_fs)))
-    return 1000 * np.array(energies)
+def run(start: Atoms, calculator: GeoFormerCalculator, timestep_fs: float, duration_ps: float) -> NVETrace:
+    """The conservation test's NVE run from ``start``'s positions and velocities."""
+    return nve_trace(start, calculator, timestep_fs, int(round(duration_ps * 1000 / timestep_fs)), progress=False)
 
 
-def fluctuation(energies: np.ndarray) -> float:
-    """Standard deviation about the linear trend."""
-    steps = np.arange(len(energies))
-    return float(np.std(energies - np.polyval(np.polyfit(steps, energies, 1), steps)))
-
-
-def window_fluctuations(energies: np.ndarray, timestep_fs: float, window_ps: float) -> np.ndarray:
-    """Standard deviation about the mean in consecutive windows of ``window_ps``."""
-    width = int(round(window_ps * 1000 / timestep_fs))
-    return np.array([energies[k : k + width].std() for k in range(0, len(energies) - width + 1, width)])
+def window_fluctuations(trace: NVETrace, window_ps: float) -> np.ndarray:
+    """Standard deviation of E_tot (meV) about its mean in consecutive windows of ``window_ps``."""
+    width = int(round(window_ps * 1000 / trace.timestep_fs))
+    total = 1000 * trace.total
+    return np.array([total[k : k + width].std() for k in range(0, len(total) - width + 1, width)])
 
 
 def main() -> None:
@@ -68,14 +57,14 @@ def main() -> None:
     for model in args.model:
         calculator = GeoFormerCalculator(model=model, dtype="float64")
         if args.windows:
-            coarse = window_fluctuations(total_energies(start, calculator, 0.5, 5.0), 0.5, 0.5)
-            fine = window_fluctuations(total_energies(start, calculator, 0.25, 5.0), 0.25, 0.5)
+            coarse = window_fluctuations(run(start, calculator, 0.5, 5.0), 0.5)
+            fine = window_fluctuations(run(start, calculator, 0.25, 5.0), 0.5)
             print(f"{model}: fluctuation (meV) per 0.5 ps window at dt 0.5 fs: " + " ".join(f"{x:.3f}" for x in coarse))
             print(f"{model}: fluctuation (meV) per 0.5 ps window at dt 0.25 fs: " + " ".join(f"{x:.3f}" for x in fine))
             print(f"{model}: ratio per window: " + " ".join(f"{a / b:.2f}" for a, b in zip(coarse, fine)), flush=True)
         else:
             timesteps = (0.5, 0.25, 0.125, 0.0625)
-            values = [fluctuation(total_energies(start, calculator, dt, args.duration)) for dt in timesteps]
+            values = [1000 * run(start, calculator, dt, args.duration).fluctuation() for dt in timesteps]
             print(f"{model}: fluctuation (meV) at dt " + ", ".join(f"{dt:g} fs {v:.5f}" for dt, v in zip(timesteps, values)))
             print(f"{model}: ratios " + " ".join(f"{a / b:.2f}" for a, b in zip(values, values[1:])), flush=True)
 
