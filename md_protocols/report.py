@@ -32,7 +32,8 @@ from md_protocols.stability import StabilitySettings, plot_h, reference_position
 
 @dataclass
 class ReportSettings:
-    """NVE: temperature (K), time step (fs), duration (ps); stability: duration (ps) at 500 K, dt 0.5 fs.
+    """NVE: temperature (K), time step (fs), duration (ps), leading window of the dt-scaling ratio (ps);
+    stability: duration (ps) at 500 K, dt 0.5 fs.
 
     ``device`` and ``compile`` apply to GeoFormer calculators (see ``GeoFormerCalculator``).
     """
@@ -40,6 +41,7 @@ class ReportSettings:
     nve_temperature_K: float = 300.0
     nve_timestep_fs: float = 0.5
     nve_duration_ps: float = 5.0
+    nve_scaling_window_ps: float = 0.25
     stability_duration_ps: float = 50.0
     device: str | None = None
     compile: bool = False
@@ -56,7 +58,8 @@ def validate_model(
     calculators = {dtype: make_calculator(calculator_spec, settings.device, dtype, settings.compile) for dtype in ("float64", "float32")}
     for dtype, calculator in calculators.items():
         report, traces = validate_conservation(
-            start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps
+            start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps,
+            scaling_window_ps=settings.nve_scaling_window_ps,
         )
         prefix = output / f"{name}_conservation_{dtype}"
         atomic_write_text(prefix.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calculator", help="module:factory of a peer calculator to validate instead of GeoFormer")
     parser.add_argument("--data-dir", help=f"rMD17 folder (default: ${rmd17.DATA_DIR_VARIABLE})")
     parser.add_argument("--nve-duration", type=float, default=5.0, help="ps per NVE run")
+    parser.add_argument("--nve-scaling-window", type=float, default=0.25, help="ps at the start of the NVE runs for the dt-scaling ratio")
     parser.add_argument("--stability-duration", type=float, default=50.0, help="ps")
     parser.add_argument("--device", default=None)
     parser.add_argument("--compile", action="store_true", help="GeoFormer through torch.compile (faster MD)")
@@ -118,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", required=True, help="the Markdown file; protocol JSON and PNG files go beside it")
     args = parser.parse_args(argv)
     settings = ReportSettings(
-        nve_duration_ps=args.nve_duration, stability_duration_ps=args.stability_duration, device=args.device, compile=args.compile
+        nve_duration_ps=args.nve_duration,
+        nve_scaling_window_ps=args.nve_scaling_window,
+        stability_duration_ps=args.stability_duration,
+        device=args.device,
+        compile=args.compile,
     )
     output = Path(args.output)
     folder = output.with_suffix("")
