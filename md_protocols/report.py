@@ -91,7 +91,7 @@ def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2) | conservation | stable (ps) | h(r) error |",
+        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window | conservation | stable (ps) | h(r) error |",
         "| --- | --- | --- | ---: | ---: | --- | ---: | ---: |",
     ]
     for row in rows:
