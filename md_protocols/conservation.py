@@ -108,6 +108,11 @@ def validate_conservation(
     Drift and fluctuations are of the whole runs; the dt-scaling ratio is of their first
     ``scaling_window_ps`` (or the whole runs, if shorter).
     """
+    if scaling_window_ps * 1000 < 10 * timestep_fs:
+        raise ValueError(
+            f"the dt-scaling window of {scaling_window_ps:g} ps holds fewer than 10 steps of {timestep_fs:g} fs, too few for "
+            "a fluctuation; make it longer (0.25 ps suits molecules at 300 K)"
+        )
     thresholds = thresholds or ConservationThresholds()
     start = atoms.copy()
     initialise_velocities(start, temperature_K, np.random.default_rng(seed))
@@ -181,12 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         atoms = load_structure(args.structure)
         calculator = calculator_from_arguments(args)
+        report, traces = validate_conservation(
+            atoms, calculator, args.temperature, args.timestep, args.duration, args.seed, scaling_window_ps=args.scaling_window
+        )
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    report, traces = validate_conservation(
-        atoms, calculator, args.temperature, args.timestep, args.duration, args.seed, scaling_window_ps=args.scaling_window
-    )
     report["calculator_spec"], report["dtype"] = args.calculator, args.dtype
     title = f"{report['formula']} NVE, {args.calculator}, {args.dtype}"
     write_report(args.output, report, lambda png: plot_traces(traces, png, title))

@@ -80,6 +80,12 @@ def test_the_time_step_ratio_is_taken_over_the_leading_window_only():
     assert longer["dt_scaling_window_ps"] == 0.2
 
 
+def test_a_window_too_short_for_a_fluctuation_is_refused(capsys):
+    assert main(["H2O", "--calculator", "ase.calculators.emt:EMT", "--timestep", "0.5", "--duration", "0.05",
+                 "--scaling-window", "0.004", "--output", "unused"]) == 1
+    assert "fewer than 10 steps of 0.5 fs" in capsys.readouterr().err
+
+
 def test_command_line_writes_json_and_png(tmp_path, capsys):
     code = main(["H2O", "--calculator", "ase.calculators.emt:EMT", "--timestep", "0.5", "--duration", "0.05",
                  "--output", str(tmp_path / "water")])
