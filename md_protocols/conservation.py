@@ -28,7 +28,7 @@ from ase.md.verlet import VelocityVerlet
 from tqdm import tqdm
 
 from ase_geoformer.io_utils import pyplot, save_figure
-from md_protocols.dynamics import initialise_velocities
+from md_protocols.dynamics import initialise_velocities, steps_in
 
 
 @dataclass
@@ -67,8 +67,8 @@ class NVETrace:
 
     def leading(self, duration_ps: float) -> NVETrace:
         """The first ``duration_ps`` of the run (all of it if shorter)."""
-        steps = int(round(duration_ps * 1000 / self.timestep_fs)) + 1
-        return NVETrace(self.timestep_fs, self.total[:steps], self.potential[:steps])
+        frames = steps_in(duration_ps, self.timestep_fs) + 1
+        return NVETrace(self.timestep_fs, self.total[:frames], self.potential[:frames])
 
 
 def nve_trace(
@@ -108,7 +108,7 @@ def validate_conservation(
     Drift and fluctuations are of the whole runs; the dt-scaling ratio is of their first
     ``scaling_window_ps`` (or the whole runs, if shorter).
     """
-    if scaling_window_ps * 1000 < 10 * timestep_fs:
+    if steps_in(scaling_window_ps, timestep_fs) < 10:
         raise ValueError(
             f"the dt-scaling window of {scaling_window_ps:g} ps holds fewer than 10 steps of {timestep_fs:g} fs, too few for "
             "a fluctuation; make it longer (0.25 ps suits molecules at 300 K)"
@@ -116,10 +116,7 @@ def validate_conservation(
     thresholds = thresholds or ConservationThresholds()
     start = atoms.copy()
     initialise_velocities(start, temperature_K, np.random.default_rng(seed))
-    traces = []
-    for dt in (timestep_fs, timestep_fs / 2):
-        steps = int(round(duration_ps * 1000 / dt))
-        traces.append(nve_trace(start, calculator, dt, steps, progress))
+    traces = [nve_trace(start, calculator, dt, steps_in(duration_ps, dt), progress) for dt in (timestep_fs, timestep_fs / 2)]
     runs = [
         {
             "timestep_fs": trace.timestep_fs,

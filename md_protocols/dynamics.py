@@ -58,6 +58,11 @@ class MDSettings:
             raise ValueError(f"invalid MD settings: {self}")
 
 
+def steps_in(duration_ps: float, timestep_fs: float) -> int:
+    """How many time steps of ``timestep_fs`` (fs) make ``duration_ps`` (ps)."""
+    return int(round(duration_ps * 1000 / timestep_fs))
+
+
 def initialise_velocities(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
     """Maxwell-Boltzmann velocities with zero total momentum (and, for a molecule, zero angular momentum)."""
     thermalize_momenta(atoms, temperature_K=temperature_K, rng=rng)

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from ase_geoformer.data import AtomsDataset, read_dataset
 from ase_geoformer.io_utils import pyplot, save_figure
-from md_protocols.dynamics import initialise_velocities
+from md_protocols.dynamics import initialise_velocities, steps_in
 
 H_BINS = np.linspace(0.0, 10.0, 501)
 
@@ -103,7 +103,7 @@ def run_stability(
         tdamp=settings.thermostat_damping_fs * units.fs,
     )
     check_every = max(1, int(round(settings.check_interval_fs / settings.timestep_fs)))
-    total_steps = int(round(settings.duration_ps * 1000 / settings.timestep_fs))
+    total_steps = steps_in(settings.duration_ps, settings.timestep_fs)
     sampled, collapsed_at, worst = [], None, 0.0
     with tqdm(total=total_steps, unit="step", desc="stability", disable=not progress, file=sys.stderr) as bar:
         for step in range(0, total_steps, check_every):

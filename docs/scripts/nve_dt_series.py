@@ -25,18 +25,18 @@ from ase import Atoms
 from ase_geoformer import GeoFormerCalculator, rmd17
 from ase_geoformer.data import read_dataset
 from md_protocols.conservation import NVETrace, nve_trace
-from md_protocols.dynamics import initialise_velocities
+from md_protocols.dynamics import initialise_velocities, steps_in
 from md_protocols.stability import reference_positions
 
 
 def run(start: Atoms, calculator: GeoFormerCalculator, timestep_fs: float, duration_ps: float) -> NVETrace:
     """The conservation test's NVE run from ``start``'s positions and velocities."""
-    return nve_trace(start, calculator, timestep_fs, int(round(duration_ps * 1000 / timestep_fs)), progress=False)
+    return nve_trace(start, calculator, timestep_fs, steps_in(duration_ps, timestep_fs), progress=False)
 
 
 def window_fluctuations(trace: NVETrace, window_ps: float) -> np.ndarray:
     """Standard deviation of E_tot (meV) about its mean in consecutive windows of ``window_ps``."""
-    width = int(round(window_ps * 1000 / trace.timestep_fs))
+    width = steps_in(window_ps, trace.timestep_fs)
     total = 1000 * trace.total
     return np.array([total[k : k + width].std() for k in range(0, len(total) - width + 1, width)])
 
