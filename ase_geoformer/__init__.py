@@ -12,6 +12,7 @@ from ase_geoformer.errors import (
     ModelNotFoundError,
     UnsupportedElementError,
 )
+from ase_geoformer.nn.committee import GeoFormerCommittee
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import predict
 from ase_geoformer.zoo import shipped_models
@@ -24,6 +25,7 @@ __all__ = [
     "DenseBatch",
     "GeoFormer",
     "GeoFormerCalculator",
+    "GeoFormerCommittee",
     "GeoFormerConfig",
     "GeoFormerError",
     "InvalidStructureError",

@@ -12,6 +12,7 @@ from ase import Atoms
 
 from ase_geoformer.batch import check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import DTYPES
+from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import predict
 from ase_geoformer.zoo import resolve_checkpoint
@@ -19,7 +20,7 @@ from ase_geoformer.zoo import resolve_checkpoint
 
 def evaluate_structures(
     structures: Sequence[Atoms],
-    model: GeoFormer | str | os.PathLike | None = None,
+    model: EnergyModel | str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     dtype: str = "float64",
     batch_size: int = 64,
@@ -30,7 +31,7 @@ def evaluate_structures(
     through the neighbour-list path, also batched. ``model`` is a module, a shipped name or a
     checkpoint path (``None``: the default model); a module is copied, never changed.
     """
-    model = copy.deepcopy(model) if isinstance(model, GeoFormer) else resolve_checkpoint(model).model
+    model = copy.deepcopy(model) if isinstance(model, (GeoFormer, GeoFormerCommittee)) else resolve_checkpoint(model).model
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch_dtype = DTYPES[dtype]
     model = model.to(device=device, dtype=torch_dtype).eval()
@@ -59,10 +60,10 @@ def evaluate_structures(
     return results
 
 
-def _dense(structures: list[Atoms], model: GeoFormer, device: torch.device, dtype: torch.dtype):
-    return dense_batch(structures, model.config.species, device, dtype)
+def _dense(structures: list[Atoms], model: EnergyModel, device: torch.device, dtype: torch.dtype):
+    return dense_batch(structures, model.species, device, dtype)
 
 
-def _neighbour_list(structures: list[Atoms], model: GeoFormer, device: torch.device, dtype: torch.dtype):
-    return neighbour_list_batch(structures, model.config.species, model.r_max, device, dtype)
+def _neighbour_list(structures: list[Atoms], model: EnergyModel, device: torch.device, dtype: torch.dtype):
+    return neighbour_list_batch(structures, model.species, model.r_max, device, dtype)
 

@@ -114,7 +114,7 @@ def contenders(model: GeoFormer, dtype: str, device: str, compile: bool, mace: b
     if compile:
         found["GeoFormer (compiled)"] = GeoFormerCalculator(model=model, device=device, dtype=dtype, compile=True)
     if mace:
-        found["MACE"] = mace_calculator(dtype, device, model.config.species)
+        found["MACE"] = mace_calculator(dtype, device, model.species)
     found["ASE floor (no model)"] = FreeCalculator()
     return found
 
@@ -162,7 +162,7 @@ def time_replicas(model: GeoFormer, atoms: Atoms, replicas: int, dtype: str, dev
         replica = atoms.copy()
         replica.positions += rng.normal(scale=0.02, size=replica.positions.shape)
         structures.append(replica)
-    batch = dense_batch(structures, model.config.species, device, getattr(torch, dtype))
+    batch = dense_batch(structures, model.species, device, getattr(torch, dtype))
     times = []
     for _ in range(rounds + 2):
         start = time.perf_counter()

@@ -14,6 +14,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from ase_geoformer.batch import Batch, DenseBatch, check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import DTYPES
+from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import batch_atomic_energies, compiled_atomic_energies, predict
 from ase_geoformer.zoo import resolve_checkpoint
@@ -22,10 +23,16 @@ from ase_geoformer.zoo import resolve_checkpoint
 class GeoFormerCalculator(Calculator):
     """Energies (eV), forces (eV/Å), per-atom energies and, for periodic cells, stress (eV/Å^3).
 
+    A committee returns the mean of its members' predictions and, as a measure of their
+    disagreement, ``energy_deviation`` (eV: the root mean square deviation of the members' energies
+    from their mean) and ``force_deviations`` (eV/Å, one per atom: the root mean square over members
+    of ``|F_i - mean F_i|``; its maximum over atoms is DP-GEN's model deviation). Single models do not
+    have these two properties.
+
     Args:
-        model: a shipped model name (e.g. ``"ethanol"``), a checkpoint path, or a ``GeoFormer``
-            module (copied, so the caller's module is left as it is). ``None`` loads the default
-            shipped model.
+        model: a shipped model name (e.g. ``"ethanol"``), a checkpoint path, or a ``GeoFormer`` or
+            ``GeoFormerCommittee`` module (copied, so the caller's module is left as it is). ``None``
+            loads the default shipped model.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; ``None`` picks CUDA when available.
         dtype: ``"float64"`` (default, for MD and finite differences) or ``"float32"``; set on this
             calculator's copy of the model only, never as torch's global default.
@@ -40,11 +47,13 @@ class GeoFormerCalculator(Calculator):
     tensor of results.
     """
 
-    implemented_properties = ["energy", "free_energy", "forces", "energies", "stress"]
+    implemented_properties = [
+        "energy", "free_energy", "forces", "energies", "stress", "energy_deviation", "force_deviations"
+    ]
 
     def __init__(
         self,
-        model: str | os.PathLike | GeoFormer | None = None,
+        model: str | os.PathLike | EnergyModel | None = None,
         device: str | torch.device | None = None,
         dtype: str | torch.dtype = "float64",
         dense_max_atoms: int = 128,
@@ -57,16 +66,19 @@ class GeoFormerCalculator(Calculator):
         self.dense_max_atoms = int(dense_max_atoms)
         self._atomic_energies = compiled_atomic_energies(self.device) if compile else batch_atomic_energies
         self._molecule: tuple[bytes, DenseBatch] | None = None
-        if isinstance(model, GeoFormer):
+        if isinstance(model, (GeoFormer, GeoFormerCommittee)):
             self.checkpoint, module = None, copy.deepcopy(model)
         elif isinstance(model, torch.nn.Module):
-            raise TypeError(f"model must be a GeoFormer module, a checkpoint path or a shipped model name, got {type(model).__name__}")
+            raise TypeError(
+                "model must be a GeoFormer or GeoFormerCommittee module, a checkpoint path or a shipped model name, "
+                f"got {type(model).__name__}"
+            )
         else:
             self.checkpoint = resolve_checkpoint(model)
             module = self.checkpoint.model
-        self.model: GeoFormer = module.to(device=self.device, dtype=self.dtype).eval()
+        self.model: EnergyModel = module.to(device=self.device, dtype=self.dtype).eval()
         self.model.requires_grad_(False)
-        self.species = self.model.config.species
+        self.species = self.model.species
 
     def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
         """ASE's checks, plus ``"info"`` when ``atoms.info`` changed since the last calculation."""
@@ -84,19 +96,16 @@ class GeoFormerCalculator(Calculator):
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
         check_structure(atoms)
-        periodic = bool(atoms.pbc.all())
-        output = predict(
-            self.model,
-            self._batch(atoms),
-            compute_forces=True,
-            compute_stress=periodic and "stress" in properties,
-            atomic_energies=self._atomic_energies,
-        )
+        batch = self._batch(atoms)
+        compute_stress = bool(atoms.pbc.all()) and "stress" in properties
+        members = list(self.model.members) if isinstance(self.model, GeoFormerCommittee) else [self.model]
+        outputs = [
+            predict(member, batch, compute_forces=True, compute_stress=compute_stress, atomic_energies=self._atomic_energies)
+            for member in members
+        ]
         n = len(atoms)
-        parts = [output["energy"].reshape(1), output["atomic_energies"].reshape(n), output["forces"].reshape(3 * n)]
-        if "stress" in output:
-            parts.append(output["stress"].reshape(9))
-        values = torch.cat(parts).detach().cpu().double().numpy()
+        keys = ["energy", "atomic_energies", "forces", *(["stress"] if compute_stress else [])]
+        values = _mean_and_deviations(outputs, keys, n).detach().cpu().double().numpy()
         energy = float(values[0])
         self.results = {
             "energy": energy,
@@ -104,8 +113,13 @@ class GeoFormerCalculator(Calculator):
             "energies": values[1 : n + 1],
             "forces": values[n + 1 : 4 * n + 1].reshape(n, 3),
         }
-        if "stress" in output:
-            self.results["stress"] = full_3x3_to_voigt_6_stress(values[4 * n + 1 :].reshape(3, 3))
+        end = 4 * n + 1
+        if compute_stress:
+            self.results["stress"] = full_3x3_to_voigt_6_stress(values[end : end + 9].reshape(3, 3))
+            end += 9
+        if len(members) > 1:
+            self.results["energy_deviation"] = float(values[end])
+            self.results["force_deviations"] = values[end + 1 : end + 1 + n]
 
     def _batch(self, atoms: Atoms) -> Batch:
         """The model input. A molecule on the dense path keeps its species and masks while its atoms stay the same."""
@@ -117,6 +131,21 @@ class GeoFormerCalculator(Calculator):
             return self._molecule[1]
         positions = torch.from_numpy(atoms.positions).to(device=self.device, dtype=self.dtype)
         return self._molecule[1].with_positions(positions.unsqueeze(0))
+
+
+def _mean_and_deviations(outputs: list[dict[str, torch.Tensor]], keys: list[str], n: int) -> torch.Tensor:
+    """One flat tensor, so that results reach the host in one transfer: the members' mean of ``keys``
+    (energy, ``n`` atomic energies, ``3n`` forces[, 9 stress]), then, for two or more members, the
+    energy deviation and the ``n`` per-atom force deviations."""
+    per_member = torch.stack([torch.cat([output[key].reshape(-1) for key in keys]) for output in outputs])
+    parts = [per_member.mean(dim=0)]
+    if len(outputs) > 1:
+        energies = per_member[:, 0]
+        forces = per_member[:, n + 1 : 4 * n + 1].reshape(len(outputs), n, 3)
+        energy_deviation = (energies - energies.mean()).pow(2).mean().sqrt()
+        force_deviations = (forces - forces.mean(dim=0)).pow(2).sum(dim=-1).mean(dim=0).sqrt()
+        parts += [energy_deviation.reshape(1), force_deviations]
+    return torch.cat(parts)
 
 
 def _resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:

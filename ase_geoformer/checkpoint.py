@@ -9,6 +9,11 @@ A checkpoint never pickles modules or classes, so loading one cannot run code. I
 - ``energy_statistics``: readout scale and shift and per-element reference energies (eV),
 - ``provenance`` and ``metrics``: JSON-compatible dicts (training data, command, measured MAEs),
 - ``sha256``: a digest of everything above, so that a modified file is refused.
+
+Format version 2 holds a ``GeoFormerCommittee``: ``members``, a list of each member's ``config``,
+``species``, ``dtype`` and ``energy_statistics``, takes the place of those keys, and the state dict
+is the committee's (``members.0.…``, ``members.1.…``). Single models are still written as version 1,
+so that older versions of ase-geoformer read them.
 """
 
 from __future__ import annotations
@@ -28,19 +33,22 @@ import torch
 from ase_geoformer.config import GeoFormerConfig
 from ase_geoformer.errors import CheckpointError
 from ase_geoformer.io_utils import atomic_path
+from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee
 from ase_geoformer.nn.model import GeoFormer
 
 FORMAT_NAME = "ase-geoformer-checkpoint"
-FORMAT_VERSION = 1
+SINGLE_MODEL_VERSION = 1
+COMMITTEE_VERSION = 2
+FORMAT_VERSION = COMMITTEE_VERSION  # the newest version this code reads
 UNITS = {"energy": "eV", "length": "Å"}
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: the model (on CPU, in the stored dtype) and its metadata."""
+    """A loaded checkpoint: the model or committee (on CPU, in the stored dtype) and its metadata."""
 
-    model: GeoFormer
+    model: EnergyModel
     path: Path
     provenance: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -48,34 +56,47 @@ class Checkpoint:
 
 def save_checkpoint(
     path: str | os.PathLike,
-    model: GeoFormer,
+    model: EnergyModel,
     provenance: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``model`` with its metadata to ``path`` atomically (a killed write leaves the old file)."""
-    state_dict = {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
-    readout = model.readout
+    """Write ``model`` (a GeoFormer or a committee) with its metadata to ``path`` atomically (a killed write leaves the old file)."""
+    if isinstance(model, GeoFormerCommittee):
+        description = {
+            "format_version": COMMITTEE_VERSION,
+            "species": list(model.species),
+            "members": [_model_description(member) for member in model.members],
+        }
+    else:
+        description = {"format_version": SINGLE_MODEL_VERSION, **_model_description(model)}
     content: dict[str, Any] = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "config": model.config.to_dict(),
-        "species": list(model.config.species),
-        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        **description,
         "units": dict(UNITS),
-        "energy_statistics": {
-            "scale": float(readout.scale),
-            "shift": float(readout.shift),
-            "reference_energies": {
-                str(z): float(e) for z, e in zip(model.config.species, readout.reference_energies.tolist())
-            },
-        },
         "provenance": _json_compatible(provenance or {}, "provenance"),
         "metrics": _json_compatible(metrics or {}, "metrics"),
-        "state_dict": state_dict,
+        "state_dict": {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()},
     }
     content["sha256"] = _digest(content)
     with atomic_path(path) as temporary:
         torch.save(content, temporary)
+
+
+def _model_description(model: GeoFormer) -> dict[str, Any]:
+    """Config, species, dtype and readout statistics of one model: what rebuilds it before its weights load."""
+    readout = model.readout
+    return {
+        "config": model.config.to_dict(),
+        "species": list(model.species),
+        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        "energy_statistics": {
+            "scale": float(readout.scale),
+            "shift": float(readout.shift),
+            "reference_energies": {
+                str(z): float(e) for z, e in zip(model.species, readout.reference_energies.tolist())
+            },
+        },
+    }
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -114,7 +135,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"{path} has checkpoint format version {version}, newer than this ase-geoformer reads "
             f"(up to {FORMAT_VERSION}): upgrade ase-geoformer (pip install -U ase-geoformer)"
         )
-    missing = [key for key in ("config", "species", "state_dict", "sha256") if key not in content]
+    described_by = "members" if version >= COMMITTEE_VERSION else "config"
+    missing = [key for key in (described_by, "species", "state_dict", "sha256") if key not in content]
     if missing:
         raise CheckpointError(f"{path} lacks the entries {missing}; the file is damaged or foreign")
     if content["sha256"] != _digest({k: v for k, v in content.items() if k != "sha256"}):
@@ -126,18 +148,20 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Rebuild the model of a checkpoint on CPU, in the dtype it was stored in."""
+    """Rebuild the model (or committee) of a checkpoint on CPU, in the dtype it was stored in."""
     content = read_checkpoint(path)
-    try:
-        config = GeoFormerConfig.from_dict(content["config"])
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{path} holds an invalid model config: {error}") from error
-    if list(config.species) != list(content["species"]):
-        raise CheckpointError(f"{path}: species {content['species']} disagree with the config's {list(config.species)}")
-    dtype = DTYPES.get(content.get("dtype"))
-    if dtype is None:
-        raise CheckpointError(f"{path} stores tensors of dtype {content.get('dtype')!r}; expected float32 or float64")
-    model = GeoFormer(config).to(dtype)
+    if content["format_version"] >= COMMITTEE_VERSION:
+        if not isinstance(content["members"], list) or not content["members"]:
+            raise CheckpointError(f"{path} is a committee checkpoint without members; the file is damaged or foreign")
+        members = [_empty_model(member, path) for member in content["members"]]
+        try:
+            model: EnergyModel = GeoFormerCommittee(members)
+        except ValueError as error:
+            raise CheckpointError(f"{path} holds an invalid committee: {error}") from error
+    else:
+        model = _empty_model(content, path)
+    if list(model.species) != list(content["species"]):
+        raise CheckpointError(f"{path}: species {content['species']} disagree with the config's {list(model.species)}")
     try:
         model.load_state_dict(content["state_dict"])
     except RuntimeError as error:
@@ -148,6 +172,18 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         provenance=content.get("provenance", {}),
         metrics=content.get("metrics", {}),
     )
+
+
+def _empty_model(description: dict[str, Any], path: str | os.PathLike) -> GeoFormer:
+    """A GeoFormer built from a config and dtype (``_model_description``), before its weights load."""
+    try:
+        config = GeoFormerConfig.from_dict(description["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path} holds an invalid model config: {error}") from error
+    dtype = DTYPES.get(description.get("dtype"))
+    if dtype is None:
+        raise CheckpointError(f"{path} stores tensors of dtype {description.get('dtype')!r}; expected float32 or float64")
+    return GeoFormer(config).to(dtype)
 
 
 def _json_compatible(data: dict[str, Any], name: str) -> dict[str, Any]:

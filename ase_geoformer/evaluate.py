@@ -24,7 +24,7 @@ from ase_geoformer.checkpoint import DTYPES, save_checkpoint
 from ase_geoformer.data import KCAL_PER_MOL, AtomsDataset, read_dataset, read_rmd17
 from ase_geoformer.errors import GeoFormerError
 from ase_geoformer.io_utils import atomic_write_text
-from ase_geoformer.nn.model import GeoFormer
+from ase_geoformer.nn.committee import EnergyModel
 from ase_geoformer.predict import predict
 from ase_geoformer.zoo import resolve_checkpoint
 from ase_geoformer.labelled import EnergyBaseline, LabelledBatch, SampleSource, collate
@@ -64,7 +64,7 @@ def error_metrics(sums: torch.Tensor | np.ndarray) -> dict[str, float]:
 
 
 def evaluate(
-    model: GeoFormer,
+    model: EnergyModel,
     dataset: AtomsDataset,
     batch_size: int = 32,
     device: str | torch.device = "cpu",
@@ -73,12 +73,12 @@ def evaluate(
 ) -> dict[str, float]:
     """Errors of ``model`` (predicting total energies) on every frame of ``dataset``; ``model`` is copied, never changed."""
     model = copy.deepcopy(model).to(device=device, dtype=dtype)
-    zero = EnergyBaseline(model.config.species, tuple(0.0 for _ in model.config.species))
+    zero = EnergyBaseline(model.species, tuple(0.0 for _ in model.species))
     return evaluate_samples(model, SampleSource(dataset, zero), batch_size, torch.device(device), dtype, progress)
 
 
 def evaluate_samples(
-    model: GeoFormer,
+    model: EnergyModel,
     source: SampleSource,
     batch_size: int,
     device: torch.device,
@@ -91,7 +91,7 @@ def evaluate_samples(
     starts = range(0, len(source), batch_size)
     for start in tqdm(starts, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
         samples = [source.sample(i) for i in range(start, min(start + batch_size, len(source)))]
-        batch = collate(samples, model.config.species, device, dtype)
+        batch = collate(samples, model.species, device, dtype)
         output = predict(model, batch.inputs, compute_forces=True)
         sums += error_sums(output["energy"], output["forces"], batch).cpu()
     return error_metrics(sums)

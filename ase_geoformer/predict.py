@@ -7,13 +7,13 @@ from collections.abc import Callable
 import torch
 
 from ase_geoformer.batch import Batch, NeighbourListBatch
-from ase_geoformer.nn.model import GeoFormer
+from ase_geoformer.nn.committee import EnergyModel
 
 
-AtomicEnergyFunction = Callable[[GeoFormer, Batch], torch.Tensor]
+AtomicEnergyFunction = Callable[[EnergyModel, Batch], torch.Tensor]
 
 
-def batch_atomic_energies(model: GeoFormer, batch: Batch) -> torch.Tensor:
+def batch_atomic_energies(model: EnergyModel, batch: Batch) -> torch.Tensor:
     """Per-atom energies (eV) of ``batch`` (node shape), exact zeros at padding."""
     return batch.zero_padding(model.atomic_energies(batch.species, batch.graph(model.r_max)))
 
@@ -31,7 +31,7 @@ def compiled_atomic_energies(device: torch.device) -> AtomicEnergyFunction:
 
 
 def predict(
-    model: GeoFormer,
+    model: EnergyModel,
     batch: Batch,
     compute_forces: bool = True,
     compute_stress: bool = False,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
 from ase_geoformer.errors import ModelNotFoundError
+from ase_geoformer.nn.committee import GeoFormerCommittee
 
 DEFAULT_MODEL = "ethanol"
 CHECKPOINT_SUFFIX = ".pt"
@@ -52,18 +53,36 @@ def resolve_checkpoint(model: str | os.PathLike | None = None) -> Checkpoint:
     return load_checkpoint(shipped_model_path(str(model)))
 
 
+def trained_molecule(checkpoint: Checkpoint) -> str | None:
+    """The molecule a checkpoint was trained on (for a committee: that of all members), from its provenance.
+
+    ``None`` when the provenance does not record one (a model trained on a data file) or a
+    committee's members disagree. Its errors are stored in the metrics as ``"<molecule> test_01"``.
+    """
+    if isinstance(checkpoint.model, GeoFormerCommittee):
+        provenances = [member.get("provenance", {}) for member in checkpoint.provenance.get("members", [])]
+    else:
+        provenances = [checkpoint.provenance]
+    molecules = {provenance.get("training_config", {}).get("molecule") for provenance in provenances}
+    return molecules.pop() if len(molecules) == 1 else None
+
+
 def describe_shipped_models() -> list[dict[str, object]]:
-    """Name, elements, parameter count and stored test errors of each installed model."""
+    """Name, molecule, elements, parameter count, committee size and stored test errors of each installed model."""
     from ase.data import chemical_symbols
 
     rows = []
     for name, path in sorted(shipped_models().items()):
         checkpoint = load_checkpoint(path)
-        test = checkpoint.metrics.get(f"{name} test_01", {})
+        molecule = trained_molecule(checkpoint)
+        test = checkpoint.metrics.get(f"{molecule} test_01", {})
+        members = checkpoint.model.members if isinstance(checkpoint.model, GeoFormerCommittee) else [checkpoint.model]
         rows.append({
             "name": name,
-            "elements": "".join(chemical_symbols[z] for z in checkpoint.model.config.species),
+            "molecule": molecule,
+            "elements": "".join(chemical_symbols[z] for z in checkpoint.model.species),
             "parameters": sum(p.numel() for p in checkpoint.model.parameters()),
+            "members": len(members),
             "test_01_energy_mae_meV": test.get("energy_mae_meV"),
             "test_01_force_mae_meV_per_A": test.get("force_mae_meV_per_A"),
             "path": str(path),
@@ -72,11 +91,12 @@ def describe_shipped_models() -> list[dict[str, object]]:
 
 
 def main() -> None:
-    """``geoformer-models``: list the installed models with their test_01 errors."""
+    """``geoformer-models``: list the installed models with their test_01 errors; a committee costs one call per member."""
     print("| model | elements | parameters | test_01 energy MAE (meV) | test_01 force MAE (meV/Å) |")
     print("| --- | --- | ---: | ---: | ---: |")
     for row in describe_shipped_models():
         energy, forces = row["test_01_energy_mae_meV"], row["test_01_force_mae_meV_per_A"]
-        print(f"| {row['name']}{' (default)' if row['name'] == DEFAULT_MODEL else ''} | {row['elements']} | "
+        note = " (default)" if row["name"] == DEFAULT_MODEL else f" (committee of {row['members']})" if row["members"] > 1 else ""
+        print(f"| {row['name']}{note} | {row['elements']} | "
               f"{row['parameters']:,} | {'n/a' if energy is None else f'{energy:.2f}'} | "
               f"{'n/a' if forces is None else f'{forces:.2f}'} |")

@@ -79,7 +79,7 @@ def test_corrupt_checkpoint_through_the_calculator(tmp_path):
 def test_bad_dtype_and_model_type():
     with pytest.raises(ValueError, match="dtype must be 'float64' or 'float32'"):
         GeoFormerCalculator(model="x.pt", dtype="float16")
-    with pytest.raises(TypeError, match="must be a GeoFormer module"):
+    with pytest.raises(TypeError, match="must be a GeoFormer or GeoFormerCommittee module.*got Linear"):
         GeoFormerCalculator(model=torch.nn.Linear(2, 2))
 
 

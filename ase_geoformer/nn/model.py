@@ -38,6 +38,11 @@ class GeoFormer(nn.Module):
         self.readout = AtomicEnergyReadout(config.channels, config.readout_hidden, len(config.species))
 
     @property
+    def species(self) -> tuple[int, ...]:
+        """Atomic numbers the model knows, ascending."""
+        return self.config.species
+
+    @property
     def r_max(self) -> float:
         """Cutoff radius in Å."""
         return self.config.r_max
