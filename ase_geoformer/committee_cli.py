@@ -1,7 +1,7 @@
 """``geoformer-committee``: join independently trained checkpoints into one committee checkpoint.
 
     geoformer-committee --output ethanol-committee.pt runs/seed0/best.pt runs/seed1/best.pt trained/ethanol.pt
-    geoformer-evaluate --model ethanol-committee.pt --molecule ethanol --sets validation
+    geoformer-evaluate --model ethanol-committee.pt --molecule ethanol --data-dir ../shared/data/rmd17 --sets validation
 
 The committee predicts the mean energy of its members (so its forces are their mean forces), at
 one model call per member. Each member's provenance and metrics are kept in the committee's

@@ -136,3 +136,11 @@ def test_a_committee_is_trained_on_the_molecule_all_its_members_share(members, t
             save_checkpoint(paths[-1], member, provenance={"training_config": {"molecule": trained_on}})
         assert committee_main([*paths, "--output", str(tmp_path / "c.pt")]) == 0
         assert trained_molecule(load_checkpoint(tmp_path / "c.pt")) == expected
+
+
+def test_committee_command_needs_two_members(tmp_path, capsys):
+    save_checkpoint(tmp_path / "a.pt", random_model())
+    with pytest.raises(SystemExit):
+        committee_main([str(tmp_path / "a.pt"), "--output", str(tmp_path / "c.pt")])
+    assert "two or more members" in capsys.readouterr().err
+    assert not (tmp_path / "c.pt").exists()
