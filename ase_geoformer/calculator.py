@@ -14,7 +14,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from ase_geoformer.batch import Batch, DenseBatch, check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import DTYPES
-from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee
+from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee, member_models
 from ase_geoformer.nn.model import GeoFormer
 from ase_geoformer.predict import batch_atomic_energies, compiled_atomic_energies, predict
 from ase_geoformer.zoo import resolve_checkpoint
@@ -98,7 +98,7 @@ class GeoFormerCalculator(Calculator):
         check_structure(atoms)
         batch = self._batch(atoms)
         compute_stress = bool(atoms.pbc.all()) and "stress" in properties
-        members = list(self.model.members) if isinstance(self.model, GeoFormerCommittee) else [self.model]
+        members = member_models(self.model)
         outputs = [
             predict(member, batch, compute_forces=True, compute_stress=compute_stress, atomic_energies=self._atomic_energies)
             for member in members

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
 from ase_geoformer.errors import ModelNotFoundError
-from ase_geoformer.nn.committee import GeoFormerCommittee
+from ase_geoformer.nn.committee import GeoFormerCommittee, member_models
 
 DEFAULT_MODEL = "ethanol"
 CHECKPOINT_SUFFIX = ".pt"
@@ -76,13 +76,12 @@ def describe_shipped_models() -> list[dict[str, object]]:
         checkpoint = load_checkpoint(path)
         molecule = trained_molecule(checkpoint)
         test = checkpoint.metrics.get(f"{molecule} test_01", {})
-        members = checkpoint.model.members if isinstance(checkpoint.model, GeoFormerCommittee) else [checkpoint.model]
         rows.append({
             "name": name,
             "molecule": molecule,
             "elements": "".join(chemical_symbols[z] for z in checkpoint.model.species),
             "parameters": sum(p.numel() for p in checkpoint.model.parameters()),
-            "members": len(members),
+            "members": len(member_models(checkpoint.model)),
             "test_01_energy_mae_meV": test.get("energy_mae_meV"),
             "test_01_force_mae_meV_per_A": test.get("force_mae_meV_per_A"),
             "path": str(path),

@@ -48,3 +48,8 @@ class GeoFormerCommittee(nn.Module):
 
 
 EnergyModel = GeoFormer | GeoFormerCommittee
+
+
+def member_models(model: EnergyModel) -> list[GeoFormer]:
+    """The single models ``model`` is made of: a committee's members, or the model itself."""
+    return list(model.members) if isinstance(model, GeoFormerCommittee) else [model]
