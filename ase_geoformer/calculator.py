@@ -14,9 +14,16 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from ase_geoformer.batch import Batch, DenseBatch, check_structure, dense_batch, neighbour_list_batch
 from ase_geoformer.checkpoint import DTYPES
-from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee, member_models
+from ase_geoformer.nn.committee import EnergyModel, GeoFormerCommittee, VectorizedMembers
 from ase_geoformer.nn.model import GeoFormer
-from ase_geoformer.predict import batch_atomic_energies, compiled_atomic_energies, predict
+from ase_geoformer.predict import (
+    batch_atomic_energies,
+    compiled_atomic_energies,
+    compiled_member_energies,
+    member_energies,
+    predict,
+    predict_members,
+)
 from ase_geoformer.zoo import resolve_checkpoint
 
 
@@ -79,6 +86,8 @@ class GeoFormerCalculator(Calculator):
         self.model: EnergyModel = module.to(device=self.device, dtype=self.dtype).eval()
         self.model.requires_grad_(False)
         self.species = self.model.species
+        self._members = VectorizedMembers(self.model) if isinstance(self.model, GeoFormerCommittee) else None
+        self._member_energies = compiled_member_energies() if compile else member_energies
 
     def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
         """ASE's checks, plus ``"info"`` when ``atoms.info`` changed since the last calculation."""
@@ -98,11 +107,7 @@ class GeoFormerCalculator(Calculator):
         check_structure(atoms)
         batch = self._batch(atoms)
         compute_stress = bool(atoms.pbc.all()) and "stress" in properties
-        members = member_models(self.model)
-        outputs = [
-            predict(member, batch, compute_forces=True, compute_stress=compute_stress, atomic_energies=self._atomic_energies)
-            for member in members
-        ]
+        outputs = self._member_predictions(batch, compute_stress)
         n = len(atoms)
         keys = ["energy", "atomic_energies", "forces", *(["stress"] if compute_stress else [])]
         values = _mean_and_deviations(outputs, keys, n).detach().cpu().double().numpy()
@@ -117,9 +122,16 @@ class GeoFormerCalculator(Calculator):
         if compute_stress:
             self.results["stress"] = full_3x3_to_voigt_6_stress(values[end : end + 9].reshape(3, 3))
             end += 9
-        if len(members) > 1:
+        if len(outputs["energy"]) > 1:
             self.results["energy_deviation"] = float(values[end])
             self.results["force_deviations"] = values[end + 1 : end + 1 + n]
+
+    def _member_predictions(self, batch: Batch, compute_stress: bool) -> dict[str, torch.Tensor]:
+        """Each member's ``predict`` outputs, stacked on a first axis ``(M, ...)`` (M = 1 for a single model)."""
+        if self._members is not None:
+            return predict_members(self._members, batch, True, compute_stress, energies=self._member_energies)
+        output = predict(self.model, batch, True, compute_stress, atomic_energies=self._atomic_energies)
+        return {key: value.unsqueeze(0) for key, value in output.items()}
 
     def _batch(self, atoms: Atoms) -> Batch:
         """The model input. A molecule on the dense path keeps its species and masks while its atoms stay the same."""
@@ -133,15 +145,16 @@ class GeoFormerCalculator(Calculator):
         return self._molecule[1].with_positions(positions.unsqueeze(0))
 
 
-def _mean_and_deviations(outputs: list[dict[str, torch.Tensor]], keys: list[str], n: int) -> torch.Tensor:
+def _mean_and_deviations(outputs: dict[str, torch.Tensor], keys: list[str], n: int) -> torch.Tensor:
     """One flat tensor, so that results reach the host in one transfer: the members' mean of ``keys``
     (energy, ``n`` atomic energies, ``3n`` forces[, 9 stress]), then, for two or more members, the
-    energy deviation and the ``n`` per-atom force deviations."""
-    per_member = torch.stack([torch.cat([output[key].reshape(-1) for key in keys]) for output in outputs])
+    energy deviation and the ``n`` per-atom force deviations. ``outputs`` are stacked per member ``(M, ...)``."""
+    num_members = len(outputs["energy"])
+    per_member = torch.cat([outputs[key].reshape(num_members, -1) for key in keys], dim=1)
     parts = [per_member.mean(dim=0)]
-    if len(outputs) > 1:
+    if num_members > 1:
         energies = per_member[:, 0]
-        forces = per_member[:, n + 1 : 4 * n + 1].reshape(len(outputs), n, 3)
+        forces = per_member[:, n + 1 : 4 * n + 1].reshape(num_members, n, 3)
         energy_deviation = (energies - energies.mean()).pow(2).mean().sqrt()
         force_deviations = (forces - forces.mean(dim=0)).pow(2).sum(dim=-1).mean(dim=0).sqrt()
         parts += [energy_deviation.reshape(1), force_deviations]

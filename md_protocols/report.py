@@ -6,8 +6,10 @@
 For each model: NVE at 300 K from the first rMD17 test_01 frame at dt and dt/2 (float64 and
 float32), then the stability run at 500 K against the rMD17 test_01 frames. The JSON and PNG of
 each protocol are written beside the table; the table is written atomically. Each model's row is
-also kept as ``<name>_row.json``: a report run again (after a kill, or with more models) reuses
-the rows whose calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``.
+also kept as ``<name>_row.json``, saved after every protocol: a report run again (after a kill, or
+with more models) reuses the rows, and the finished protocols of an unfinished row, whose
+calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``. A shipped
+committee (``ethanol-committee``) is validated on the frames of the molecule it was trained on.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ase import Atoms
 
-from ase_geoformer import rmd17, shipped_models
+from ase_geoformer import load_checkpoint, rmd17, shipped_models
 from ase_geoformer.data import read_dataset
 from ase_geoformer.io_utils import atomic_write_text
+from ase_geoformer.zoo import trained_molecule
 from md_protocols.calculators import make_calculator
 from md_protocols.conservation import plot_traces, validate_conservation
 from md_protocols.stability import StabilitySettings, plot_h, reference_positions, run_stability
@@ -47,31 +51,52 @@ class ReportSettings:
     compile: bool = False
 
 
+PROTOCOLS = ("float64", "float32", "stability")
+"""The parts of a row: conservation in each dtype, then stability in float64."""
+
+
 def validate_model(
-    name: str, calculator_spec: str, reference_file: str | Path, settings: ReportSettings, output: Path
+    name: str,
+    calculator_spec: str,
+    reference_file: str | Path,
+    settings: ReportSettings,
+    output: Path,
+    finished: dict[str, Any] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Conservation in float64 and float32, and stability in float64, of one model; files under ``output``."""
+    """Conservation in float64 and float32, and stability in float64, of one model; files under ``output``.
+
+    ``finished``: a partial row from an interrupted run; its protocols are kept, not run again.
+    ``on_progress(row)`` is called with the partial row after each protocol (to save it).
+    """
     reference = read_dataset(reference_file)
     frames = reference_positions(reference)
     start = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
-    row: dict[str, Any] = {"model": name, "calculator": calculator_spec}
-    calculators = {dtype: make_calculator(calculator_spec, settings.device, dtype, settings.compile) for dtype in ("float64", "float32")}
-    for dtype, calculator in calculators.items():
-        report, traces = validate_conservation(
-            start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps,
-            scaling_window_ps=settings.nve_scaling_window_ps,
-        )
-        prefix = output / f"{name}_conservation_{dtype}"
-        atomic_write_text(prefix.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
-        plot_traces(traces, prefix.with_suffix(".png"), f"{name}, NVE, {dtype}")
-        row[dtype] = report
-    stability_settings = StabilitySettings(duration_ps=settings.stability_duration_ps)
-    stability, simulated, reference_h = run_stability(reference, calculators["float64"], stability_settings)
-    prefix = output / f"{name}_stability"
-    atomic_write_text(prefix.with_suffix(".json"), json.dumps(stability, indent=2) + "\n")
-    plot_h(simulated, reference_h, prefix.with_suffix(".png"), f"{name}, 500 K")
-    row["stability"] = stability
+    row: dict[str, Any] = {"model": name, "calculator": calculator_spec, **(finished or {})}
+    for part in (part for part in PROTOCOLS if part not in row):
+        calculator = make_calculator(calculator_spec, settings.device, "float32" if part == "float32" else "float64", settings.compile)
+        if part == "stability":
+            stability_settings = StabilitySettings(duration_ps=settings.stability_duration_ps)
+            row[part], simulated, reference_h = run_stability(reference, calculator, stability_settings)
+            plot_h(simulated, reference_h, output / f"{name}_stability.png", f"{name}, 500 K")
+            prefix = output / f"{name}_stability"
+        else:
+            row[part], traces = validate_conservation(
+                start, calculator, settings.nve_temperature_K, settings.nve_timestep_fs, settings.nve_duration_ps,
+                scaling_window_ps=settings.nve_scaling_window_ps,
+            )
+            prefix = output / f"{name}_conservation_{part}"
+            plot_traces(traces, prefix.with_suffix(".png"), f"{name}, NVE, {part}")
+        atomic_write_text(prefix.with_suffix(".json"), json.dumps(row[part], indent=2) + "\n")
+        if on_progress is not None:
+            on_progress(row)
     return row
+
+
+def reference_molecule(name: str) -> str:
+    """The rMD17 molecule whose test_01 frames validate ``name``: a shipped model's training molecule, else ``name``."""
+    path = shipped_models().get(name)
+    return (trained_molecule(load_checkpoint(path)) if path is not None else None) or name
 
 
 def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[str, Any]:
@@ -82,11 +107,16 @@ def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[s
 
 
 def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The row saved at ``path`` if it was made with ``key``; ``None`` otherwise (missing or stale)."""
+    """The row saved at ``path`` if it was made with ``key``, finished or not; ``None`` otherwise (missing or stale)."""
     if not path.is_file():
         return None
     stored = json.loads(path.read_text())
     return stored["row"] if stored.get("key") == key else None
+
+
+def is_complete(row: dict[str, Any]) -> bool:
+    """Whether every protocol of ``row`` has run."""
+    return all(part in row for part in PROTOCOLS)
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
@@ -110,7 +140,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m md_protocols.report", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", help="rMD17 molecule(s) to validate (default: every shipped model)")
+    parser.add_argument("--model", action="append", help="shipped model(s) to validate, or with --calculator the rMD17 molecule (default: every shipped model)")
     parser.add_argument("--calculator", help="module:factory of a peer calculator to validate instead of GeoFormer")
     parser.add_argument("--data-dir", help=f"rMD17 folder (default: ${rmd17.DATA_DIR_VARIABLE})")
     parser.add_argument("--nve-duration", type=float, default=5.0, help="ps per NVE run")
@@ -138,12 +168,17 @@ def main(argv: list[str] | None = None) -> int:
             key = row_key(name, spec, settings)
             row_file = folder / f"{name}_row.json"
             row = None if args.fresh else stored_row(row_file, key)
-            if row is None:
-                reference = rmd17.rmd17_path(args.data_dir, name, "test_01")
-                row = validate_model(name, spec, reference, settings, folder)
-                atomic_write_text(row_file, json.dumps({"key": key, "row": row}, indent=2) + "\n")
-            else:
+            if row is not None and is_complete(row):
                 print(f"{name}: reusing {row_file} (same calculator, checkpoint and settings)")
+            else:
+                if row is not None:
+                    print(f"{name}: continuing {row_file}, done: {', '.join(p for p in PROTOCOLS if p in row)}")
+                reference = rmd17.rmd17_path(args.data_dir, reference_molecule(name), "test_01")
+
+                def save(partial: dict[str, Any], row_file: Path = row_file, key: dict[str, Any] = key) -> None:
+                    atomic_write_text(row_file, json.dumps({"key": key, "row": partial}, indent=2) + "\n")
+
+                row = validate_model(name, spec, reference, settings, folder, finished=row, on_progress=save)
             rows.append(row)
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)

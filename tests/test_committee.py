@@ -8,8 +8,11 @@ from ase.build import molecule
 from ase.calculators.calculator import PropertyNotImplementedError
 
 from ase_geoformer import CheckpointError, GeoFormerCommittee, load_checkpoint, save_checkpoint
+from ase_geoformer.batch import dense_batch
 from ase_geoformer.checkpoint import COMMITTEE_VERSION, _digest
 from ase_geoformer.committee_cli import main as committee_main
+from ase_geoformer.nn.committee import VectorizedMembers
+from ase_geoformer.predict import predict, predict_members
 from ase_geoformer.zoo import trained_molecule
 from conftest import calculator, random_model, small_config
 
@@ -51,6 +54,18 @@ def test_committee_reports_how_much_its_members_disagree(members, glycine):
     glycine.calc = calculator(members[0])
     with pytest.raises(PropertyNotImplementedError):
         glycine.calc.get_property("energy_deviation", glycine)
+
+
+def test_members_evaluated_together_match_each_member_alone(members, glycine):
+    """Two members share an architecture (one vmap pass), the middle one runs alone; padded molecules."""
+    water = molecule("H2O")
+    batch = dense_batch([glycine, water], members[0].species, "cpu", torch.float64)
+    together = predict_members(VectorizedMembers(GeoFormerCommittee(members)), batch)
+    for index, member in enumerate(members):
+        alone = predict(member, batch)
+        for key in ("energy", "atomic_energies", "forces"):
+            torch.testing.assert_close(together[key][index], alone[key], rtol=0, atol=1e-12)
+    assert torch.all(together["forces"][:, 1, len(water):] == 0)  # padding of the smaller molecule
 
 
 def test_committee_stress_is_the_mean_of_its_members(members):

@@ -7,7 +7,16 @@ import json
 from synthetic import morse_dataset
 
 from ase_geoformer.data import write_hdf5
-from md_protocols.report import ReportSettings, markdown_table, row_key, stored_row, validate_model
+from md_protocols.report import (
+    PROTOCOLS,
+    ReportSettings,
+    is_complete,
+    markdown_table,
+    reference_molecule,
+    row_key,
+    stored_row,
+    validate_model,
+)
 
 
 def test_a_peer_calculator_runs_through_every_protocol(tmp_path):
@@ -36,3 +45,24 @@ def test_stored_rows_are_reused_only_for_the_same_checkpoint_and_settings(tmp_pa
     assert stored_row(row_file, row_key("methanol", str(checkpoint), longer)) is None
     checkpoint.write_bytes(b"weights B")
     assert stored_row(row_file, row_key("methanol", str(checkpoint), settings)) is None
+
+
+def test_an_interrupted_row_keeps_its_finished_protocols_and_saves_after_each(tmp_path):
+    write_hdf5(morse_dataset(10), tmp_path / "ref.h5")
+    settings = ReportSettings(nve_duration_ps=0.02, stability_duration_ps=0.02)
+    finished = {"float64": {"kept": "from the interrupted run"}}
+    saved = []
+    row = validate_model(
+        "methanol", "ase.calculators.emt:EMT", tmp_path / "ref.h5", settings, tmp_path,
+        finished=finished, on_progress=lambda partial: saved.append(sorted(partial)),
+    )
+    assert row["float64"] == {"kept": "from the interrupted run"}
+    assert not (tmp_path / "methanol_conservation_float64.json").exists()
+    assert saved == [sorted(["model", "calculator", "float64", "float32"]), sorted(["model", "calculator", *PROTOCOLS])]
+    assert is_complete(row) and not is_complete({"model": "methanol", **finished})
+
+
+def test_a_shipped_committee_is_validated_on_the_frames_of_its_molecule():
+    assert reference_molecule("ethanol-committee") == "ethanol"
+    assert reference_molecule("aspirin") == "aspirin"
+    assert reference_molecule("methanol") == "methanol"  # not shipped: a peer calculator's molecule

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.func import functional_call, stack_module_state
 
+from ase_geoformer.config import GeoFormerConfig
 from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.model import GeoFormer
 
@@ -49,7 +52,80 @@ class GeoFormerCommittee(nn.Module):
 
 EnergyModel = GeoFormer | GeoFormerCommittee
 
+AtomicEnergies = Callable[[torch.Tensor, Graph], torch.Tensor]
+"""A model as a function ``(species, graph) -> per-atom energies (eV)``."""
+
 
 def member_models(model: EnergyModel) -> list[GeoFormer]:
     """The single models ``model`` is made of: a committee's members, or the model itself."""
     return list(model.members) if isinstance(model, GeoFormerCommittee) else [model]
+
+
+MemberFunction = Callable[..., tuple[torch.Tensor, ...]]
+"""``function(atomic_energies, context, *member_inputs) -> outputs``, evaluated for each member by ``VectorizedMembers.map``."""
+
+GroupRunner = Callable[[MemberFunction, object, Sequence[torch.Tensor]], tuple[torch.Tensor, ...]]
+
+
+class VectorizedMembers:
+    """A model's members evaluated together: members of one architecture in one ``torch.vmap`` pass.
+
+    Each group of two or more members with the same config gets its weights stacked on a new
+    first axis, so every layer runs once, as a batched product, instead of once per member; on
+    small molecules, where a call costs by the number of operations rather than by arithmetic,
+    that is most of a committee's cost. A member alone in its architecture runs as it is (vmap
+    would only add overhead). The stacks are copies: build this from a model already on its
+    device and dtype, and again if the model's weights change.
+    """
+
+    def __init__(self, model: EnergyModel) -> None:
+        members = member_models(model)
+        groups: dict[GeoFormerConfig, list[int]] = {}
+        for index, member in enumerate(members):
+            groups.setdefault(member.config, []).append(index)
+        self.num_members = len(members)
+        self.r_max = members[0].r_max
+        self._groups: list[tuple[torch.Tensor, GroupRunner]] = [
+            (torch.tensor(indices), _alone(members[indices[0]]) if len(indices) == 1 else _stacked([members[i] for i in indices]))
+            for indices in groups.values()
+        ]
+        self._member_order = torch.argsort(torch.cat([indices for indices, _ in self._groups]))
+
+    def map(self, function: MemberFunction, context: object, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``function(atomic_energies, context, *member_inputs)`` for every member, outputs stacked in member order.
+
+        ``inputs`` have one entry per member on their first axis ``(M, ...)``; ``function`` gets the
+        member as an ``AtomicEnergies`` function, ``context`` (shared by all members, e.g. the batch)
+        and the member's slices of ``inputs``, and returns a tuple of tensors.
+        """
+        device = inputs[0].device
+        outputs = [run(function, context, [x[indices.to(device)] for x in inputs]) for indices, run in self._groups]
+        order = self._member_order.to(device)
+        return tuple(torch.cat(parts)[order] for parts in zip(*outputs))
+
+
+def _alone(member: GeoFormer) -> GroupRunner:
+    """Runs ``function`` for a group of one member, as it is."""
+
+    def run(function: MemberFunction, context: object, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        return tuple(y.unsqueeze(0) for y in function(member.atomic_energies, context, *(x[0] for x in inputs)))
+
+    return run
+
+
+def _stacked(members: list[GeoFormer]) -> GroupRunner:
+    """Runs ``function`` for members of one config in one ``torch.vmap`` pass over their stacked weights."""
+    parameters, buffers = stack_module_state(members)
+    template = copy.deepcopy(members[0]).to("meta")
+
+    def one_member(parameters: dict, buffers: dict, function: MemberFunction, context: object, *inputs: torch.Tensor):
+        def atomic_energies(species: torch.Tensor, graph: Graph) -> torch.Tensor:
+            return functional_call(template, (parameters, buffers), (species, graph), tie_weights=False)
+
+        return function(atomic_energies, context, *inputs)
+
+    def run(function: MemberFunction, context: object, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        in_dims = (0, 0, None, None, *([0] * len(inputs)))
+        return torch.vmap(one_member, in_dims=in_dims)(parameters, buffers, function, context, *inputs)
+
+    return run

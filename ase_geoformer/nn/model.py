@@ -58,6 +58,10 @@ class GeoFormer(nn.Module):
         h = self.species_embedding(species) + self.positional_encoding(graph, radial, cutoff, scalar_filter)
         return h, self.initial_vectors(graph, radial, cutoff, vector_filter)
 
+    def forward(self, species: torch.Tensor, graph: Graph) -> torch.Tensor:
+        """``atomic_energies``, so that ``torch.func.functional_call`` can run the model with other weights."""
+        return self.atomic_energies(species, graph)
+
     def atomic_energies(self, species: torch.Tensor, graph: Graph) -> torch.Tensor:
         """Per-atom energies (eV), same shape as ``species``."""
         radial = self.radial_basis(graph.distances)
