@@ -59,13 +59,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--temperature", type=float, default=300.0, help="initial temperature in K")
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when available)")
+    parser.add_argument("--compile", action="store_true", help="run the model through torch.compile (compiles first)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
     model = GeoFormer(GeoFormerConfig(species=(1, 6, 8))) if args.random_weights else args.model
     try:
-        calc = GeoFormerCalculator(model=model, device=args.device, dtype=args.dtype)
+        calc = GeoFormerCalculator(model=model, device=args.device, dtype=args.dtype, compile=args.compile)
     except GeoFormerError as error:
         sys.exit(f"error: {error}")
     atoms = starting_structure(args.structure)

@@ -11,7 +11,8 @@ from ase import units
 from ase.build import molecule
 from ase.md.verlet import VelocityVerlet
 
-from ase_geoformer.benchmark import FreeCalculator, main
+from ase_geoformer import rmd17
+from ase_geoformer.benchmark import FreeCalculator, default_molecules, main
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rmd17"
 
@@ -63,3 +64,9 @@ def test_mace_reference_has_the_rmd17_paper_size():
     assert str(model.spherical_harmonics.irreps_out) == "1x0e+1x1o+1x2e+1x3o"  # max_ell 3
     assert [product.symmetric_contractions.contractions[0].correlation for product in model.products] == [3, 3]
     assert model.radial_embedding.out_dim == 8
+
+
+def test_default_molecules_are_the_rmd17_molecules_of_the_shipped_models():
+    molecules = default_molecules()
+    assert "ethanol" in molecules and "aspirin" in molecules
+    assert all(molecule in rmd17.MOLECULES for molecule in molecules)  # not "ethanol-committee"

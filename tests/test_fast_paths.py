@@ -7,7 +7,7 @@ import pytest
 import torch
 from ase.build import molecule
 
-from ase_geoformer import GeoFormerCalculator
+from ase_geoformer import GeoFormerCalculator, GeoFormerCommittee
 from conftest import calculator, random_model, small_config
 
 
@@ -66,6 +66,18 @@ def test_compiled_model_gives_the_eager_energy_and_forces(ethanol, kwargs):
     """float64, 1e-10 eV: and forces that are not silently zero (a known failure of compiled models)."""
     model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
     assert_same_results(calculator(model, **kwargs), calculator(model, compile=True, **kwargs), ethanol, 1e-10)
+
+
+@pytest.mark.slow
+def test_compiled_committee_gives_the_eager_mean_and_deviations(ethanol):
+    tiny = small_config(num_blocks=1, channels=16, num_heads=2)
+    committee = GeoFormerCommittee([random_model(tiny, seed=1), random_model(tiny, seed=2)])
+    eager, compiled = calculator(committee), calculator(committee, compile=True)
+    assert_same_results(eager, compiled, ethanol, 1e-10, calls=2)
+    for calc in (eager, compiled):
+        calc.get_forces(ethanol)
+    np.testing.assert_allclose(compiled.results["force_deviations"], eager.results["force_deviations"], rtol=0, atol=1e-10)
+    assert eager.results["force_deviations"].min() > 1e-3
 
 
 @pytest.mark.gpu

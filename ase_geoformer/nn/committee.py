@@ -18,8 +18,9 @@ class GeoFormerCommittee(nn.Module):
     """Per-atom energies (eV) averaged over members trained on the same species with the same cutoff.
 
     Forces of the mean energy are the mean of the members' forces, so a committee is as smooth and
-    conservative as each member. Errors the members make independently shrink in the mean; each
-    call costs one forward and backward pass per member.
+    conservative as each member. Errors the members make independently shrink in the mean.
+    ``atomic_energies`` runs the members one after another; ``VectorizedMembers`` runs those of
+    one architecture together (what the calculator does).
     """
 
     def __init__(self, members: Sequence[GeoFormer]) -> None:
