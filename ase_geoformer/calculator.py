@@ -46,8 +46,9 @@ class GeoFormerCalculator(Calculator):
         dense_max_atoms: molecules up to this size use the dense all-pairs path; larger or
             periodic structures use the neighbour-list path. Both give the same energies.
         compile: run the model through ``torch.compile`` (CUDA graphs on CUDA): same energies
-            and forces, faster calls, but the first call compiles (tens of seconds on CPU), and a
-            call with new sizes may compile again. Worth it for MD runs of thousands of steps.
+            and forces, faster calls, but the first call compiles (tens of seconds on CPU, minutes for
+            a committee), and a call with new sizes may compile again. Worth it for MD runs of
+            thousands of steps.
 
     For a molecule whose atoms do not change between calls (MD), the species, masks and pair
     layout are built once; each call sends only positions to the device and brings back one

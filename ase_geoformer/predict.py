@@ -89,7 +89,7 @@ def predict_members(
     """``predict`` for each member of a committee, all at once; every output gains a first axis ``(M, ...)``.
 
     Each member gets its own copy of the positions (and strain), so one backward pass gives every
-    member's own forces (and stress). ``energies`` may be swapped for ``torch.compile(member_energies)``.
+    member's own forces (and stress). ``energies`` may be swapped for ``compiled_member_energies()``.
     """
     positions, strain = _differentiable_inputs(batch, (members.num_members,), compute_forces, compute_stress)
     energy, atomic = energies(members, batch, positions, *([strain] if compute_stress else []))

@@ -10,7 +10,7 @@ from ase_geoformer.checkpoint import Checkpoint, load_checkpoint
 from ase_geoformer.errors import ModelNotFoundError
 from ase_geoformer.nn.committee import GeoFormerCommittee, member_models
 
-DEFAULT_MODEL = "ethanol"
+DEFAULT_MODEL = "ethanol-committee"
 CHECKPOINT_SUFFIX = ".pt"
 
 
@@ -95,7 +95,8 @@ def main() -> None:
     print("| --- | --- | ---: | ---: | ---: |")
     for row in describe_shipped_models():
         energy, forces = row["test_01_energy_mae_meV"], row["test_01_force_mae_meV_per_A"]
-        note = " (default)" if row["name"] == DEFAULT_MODEL else f" (committee of {row['members']})" if row["members"] > 1 else ""
+        notes = (["default"] if row["name"] == DEFAULT_MODEL else []) + ([f"committee of {row['members']}"] if row["members"] > 1 else [])
+        note = f" ({', '.join(notes)})" if notes else ""
         print(f"| {row['name']}{note} | {row['elements']} | "
               f"{row['parameters']:,} | {'n/a' if energy is None else f'{energy:.2f}'} | "
               f"{'n/a' if forces is None else f'{forces:.2f}'} |")

@@ -1,4 +1,4 @@
-"""Short NVE run with any GeoFormer model (ethanol by default): a check that the whole stack works.
+"""Short NVE run with any GeoFormer model (the default: the ethanol committee): a check that the stack works.
 
     python md_protocols/quick_md.py --model ethanol                        # a shipped model
     python md_protocols/quick_md.py --model path/to/ckpt.pt                # your checkpoint

@@ -60,7 +60,7 @@ def test_model_from_path_and_string_path(model, glycine, tmp_path):
 
 def test_default_model_missing_gives_clear_error(monkeypatch):
     monkeypatch.setattr("ase_geoformer.zoo.shipped_models", lambda: {})
-    with pytest.raises(ModelNotFoundError, match="default shipped model .ethanol. is not installed.*Pass model="):
+    with pytest.raises(ModelNotFoundError, match="default shipped model .ethanol-committee. is not installed.*Pass model="):
         GeoFormerCalculator()
 
 

@@ -20,7 +20,7 @@ def test_the_default_model_is_installed_and_loads_without_arguments():
     atoms = molecule("CH3CH2OH")
     atoms.calc = GeoFormerCalculator(device="cpu")
     by_default = atoms.get_potential_energy()
-    atoms.calc = GeoFormerCalculator(model="ethanol", device="cpu")
+    atoms.calc = GeoFormerCalculator(model="ethanol-committee", device="cpu")
     assert atoms.get_potential_energy() == by_default
     assert atoms.calc.species == (1, 6, 8)
 
@@ -57,7 +57,8 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         checkpoint = load_checkpoint(path)
         errors = checkpoint.metrics[f"{trained_molecule(checkpoint)} test_01"]
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
-    assert "ethanol (default) | HCO |" in table
+    assert "| ethanol-committee (default, committee of 6) | HCO |" in table
+    assert "| ethanol | HCO |" in table
 
 
 def test_the_model_card_table_matches_each_checkpoints_stored_errors():

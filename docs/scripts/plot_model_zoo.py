@@ -5,7 +5,8 @@
 GeoFormer's bars are the errors stored in each installed checkpoint's metrics (written by
 ``geoformer-evaluate --save-with-metrics``); NequIP's and MACE's are the published rMD17 figures of
 ../shared/DESIGN.md section 6 (MACE paper, Table 2). A tick marks the issue's bar, twice NequIP's error;
-the label beside each GeoFormer bar is its ratio to NequIP.
+the label beside each GeoFormer bar is its ratio to NequIP. A committee (``ethanol-committee``) has a
+row of its own beside its molecule's single model.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="PNG file to write")
     args = parser.parse_args()
-    rows = [row for row in describe_shipped_models() if row["name"] in NEQUIP]
+    rows = [row for row in describe_shipped_models() if row["molecule"] in NEQUIP]
     names = [row["name"] for row in rows]
     ours = np.array([row["test_01_force_mae_meV_per_A"] for row in rows])
-    nequip = np.array([NEQUIP[name] for name in names])
-    mace = np.array([MACE[name] for name in names])
+    nequip = np.array([NEQUIP[row["molecule"]] for row in rows])
+    mace = np.array([MACE[row["molecule"]] for row in rows])
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(7.0, 5.6), dpi=120)
     y = np.arange(len(names))
