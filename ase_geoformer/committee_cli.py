@@ -3,8 +3,8 @@
     geoformer-committee --output ethanol-committee.pt runs/seed0/best.pt runs/seed1/best.pt trained/ethanol.pt
     geoformer-evaluate --model ethanol-committee.pt --molecule ethanol --data-dir ../shared/data/rmd17 --sets validation
 
-The committee predicts the mean energy of its members (so its forces are their mean forces), at
-one model call per member. Each member's provenance and metrics are kept in the committee's
+The committee predicts the mean energy of its members (so its forces are their mean forces); the
+calculator runs members of one architecture together, in one ``torch.vmap`` pass. Each member's provenance and metrics are kept in the committee's
 provenance.
 """
 

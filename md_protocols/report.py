@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ase import Atoms
+from ase.calculators.calculator import Calculator
 
 from ase_geoformer import load_checkpoint, rmd17, shipped_models
 from ase_geoformer.data import read_dataset
@@ -73,8 +74,12 @@ def validate_model(
     frames = reference_positions(reference)
     start = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
     row: dict[str, Any] = {"model": name, "calculator": calculator_spec, **(finished or {})}
+    calculators: dict[str, Calculator] = {}  # one per dtype: stability reuses the float64 one (and its compiled code)
     for part in (part for part in PROTOCOLS if part not in row):
-        calculator = make_calculator(calculator_spec, settings.device, "float32" if part == "float32" else "float64", settings.compile)
+        dtype = "float32" if part == "float32" else "float64"
+        if dtype not in calculators:
+            calculators[dtype] = make_calculator(calculator_spec, settings.device, dtype, settings.compile)
+        calculator = calculators[dtype]
         if part == "stability":
             stability_settings = StabilitySettings(duration_ps=settings.stability_duration_ps)
             row[part], simulated, reference_h = run_stability(reference, calculator, stability_settings)

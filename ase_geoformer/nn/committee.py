@@ -75,8 +75,8 @@ class VectorizedMembers:
     first axis, so every layer runs once, as a batched product, instead of once per member; on
     small molecules, where a call costs by the number of operations rather than by arithmetic,
     that is most of a committee's cost. A member alone in its architecture runs as it is (vmap
-    would only add overhead). The stacks are copies: build this from a model already on its
-    device and dtype, and again if the model's weights change.
+    would only add overhead). The stacks (and the member indices) are copies: build this from a
+    model already on its device and dtype, and again if the model moves or its weights change.
     """
 
     def __init__(self, model: EnergyModel) -> None:
@@ -86,8 +86,12 @@ class VectorizedMembers:
             groups.setdefault(member.config, []).append(index)
         self.num_members = len(members)
         self.r_max = members[0].r_max
+        device = next(members[0].parameters()).device
         self._groups: list[tuple[torch.Tensor, GroupRunner]] = [
-            (torch.tensor(indices), _alone(members[indices[0]]) if len(indices) == 1 else _stacked([members[i] for i in indices]))
+            (
+                torch.tensor(indices, device=device),
+                _alone(members[indices[0]]) if len(indices) == 1 else _stacked([members[i] for i in indices]),
+            )
             for indices in groups.values()
         ]
         self._member_order = torch.argsort(torch.cat([indices for indices, _ in self._groups]))
@@ -99,10 +103,8 @@ class VectorizedMembers:
         member as an ``AtomicEnergies`` function, ``context`` (shared by all members, e.g. the batch)
         and the member's slices of ``inputs``, and returns a tuple of tensors.
         """
-        device = inputs[0].device
-        outputs = [run(function, context, [x[indices.to(device)] for x in inputs]) for indices, run in self._groups]
-        order = self._member_order.to(device)
-        return tuple(torch.cat(parts)[order] for parts in zip(*outputs))
+        outputs = [run(function, context, [x[indices] for x in inputs]) for indices, run in self._groups]
+        return tuple(torch.cat(parts)[self._member_order] for parts in zip(*outputs))
 
 
 def _alone(member: GeoFormer) -> GroupRunner:
