@@ -57,7 +57,7 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         checkpoint = load_checkpoint(path)
         errors = checkpoint.metrics[f"{trained_molecule(checkpoint)} test_01"]
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
-    assert "| ethanol-committee (default, committee of 6) | HCO |" in table
+    assert "| ethanol-committee (default, committee of 7) | HCO |" in table
     assert "| ethanol | HCO |" in table
 
 
