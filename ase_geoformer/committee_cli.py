@@ -4,8 +4,8 @@
     geoformer-evaluate --model ethanol-committee.pt --molecule ethanol --data-dir ../shared/data/rmd17 --sets validation
 
 The committee predicts the mean energy of its members (so its forces are their mean forces); the
-calculator runs members of one architecture together, in one ``torch.vmap`` pass. Each member's provenance and metrics are kept in the committee's
-provenance.
+calculator runs members of one architecture together, in one ``torch.vmap`` pass. Each member's
+provenance and metrics are kept in the committee's provenance.
 """
 
 from __future__ import annotations
