@@ -59,6 +59,7 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
     assert "| ethanol-committee (default, committee of 7) | HCO |" in table
     assert "| ethanol | HCO |" in table
+    assert "| malonaldehyde-committee (committee of 2) | HCO |" in table
 
 
 def test_the_model_card_table_matches_each_checkpoints_stored_errors():
