@@ -3,9 +3,11 @@
     geoformer-evaluate --model trained/ethanol.pt --molecule ethanol --data-dir ../shared/data/rmd17
     geoformer-evaluate --model run/best.pt --data frames.extxyz --json errors.json
     geoformer-evaluate --model run/best.pt --molecule ethanol --save-with-metrics trained/ethanol.pt
+    geoformer-evaluate --model run/best.pt --molecule ethanol --sets validation --compare-with trained/ethanol.pt
 
 Errors: energy MAE/RMSE per frame (meV) and force MAE/RMSE over all components (meV/Å), with
-the same figures in kcal/mol and kcal/mol/Å.
+the same figures in kcal/mol and kcal/mol/Å. ``--compare-with`` adds a paired comparison: the mean
+over frames of the model's per-frame force MAE minus the other model's, with its standard error.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import argparse
 import copy
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -72,9 +75,8 @@ def evaluate(
     progress: bool = False,
 ) -> dict[str, float]:
     """Errors of ``model`` (predicting total energies) on every frame of ``dataset``; ``model`` is copied, never changed."""
-    model = copy.deepcopy(model).to(device=device, dtype=dtype)
-    zero = EnergyBaseline(model.species, tuple(0.0 for _ in model.species))
-    return evaluate_samples(model, SampleSource(dataset, zero), batch_size, torch.device(device), dtype, progress)
+    model, source = _copy_with_total_energies(model, dataset, device, dtype)
+    return evaluate_samples(model, source, batch_size, torch.device(device), dtype, progress)
 
 
 def evaluate_samples(
@@ -86,15 +88,86 @@ def evaluate_samples(
     progress: bool = False,
 ) -> dict[str, float]:
     """Errors of ``model`` (on ``device`` in ``dtype``) on every sample of ``source``, against its baseline-relative energies."""
-    model.eval()
     sums = torch.zeros(6, dtype=torch.float64)
+    for output, batch in _predicted_batches(model, source, batch_size, device, dtype, progress):
+        sums += error_sums(output["energy"], output["forces"], batch).cpu()
+    return error_metrics(sums)
+
+
+def frame_force_errors(
+    model: EnergyModel,
+    dataset: AtomsDataset,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    progress: bool = False,
+) -> np.ndarray:
+    """``(F,)`` force MAE of each frame of ``dataset``, meV/Å (the mean over its 3N components); ``model`` is copied."""
+    model, source = _copy_with_total_energies(model, dataset, device, dtype)
+    errors = []
+    for output, batch in _predicted_batches(model, source, batch_size, torch.device(device), dtype, progress):
+        absolute = (output["forces"] - batch.forces).detach().abs() * batch.inputs.atom_mask[..., None]
+        errors.append((1000 * absolute.sum(dim=(1, 2)) / (3 * batch.num_atoms)).cpu().numpy())
+    return np.concatenate(errors)
+
+
+def _copy_with_total_energies(
+    model: EnergyModel, dataset: AtomsDataset, device: str | torch.device, dtype: torch.dtype
+) -> tuple[EnergyModel, SampleSource]:
+    """A copy of ``model`` on ``device`` in ``dtype``, and the frames of ``dataset`` with their total energies
+    as targets (a zero baseline: the model predicts total energies)."""
+    zero = EnergyBaseline(model.species, tuple(0.0 for _ in model.species))
+    return copy.deepcopy(model).to(device=device, dtype=dtype), SampleSource(dataset, zero)
+
+
+def _predicted_batches(
+    model: EnergyModel, source: SampleSource, batch_size: int, device: torch.device, dtype: torch.dtype, progress: bool
+) -> Iterator[tuple[dict[str, torch.Tensor], LabelledBatch]]:
+    """Each batch of ``source`` with the predictions of ``model`` (in eval mode) on it."""
+    model.eval()
     starts = range(0, len(source), batch_size)
     for start in tqdm(starts, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
         samples = [source.sample(i) for i in range(start, min(start + batch_size, len(source)))]
         batch = collate(samples, model.species, device, dtype)
-        output = predict(model, batch.inputs, compute_forces=True)
-        sums += error_sums(output["energy"], output["forces"], batch).cpu()
-    return error_metrics(sums)
+        yield predict(model, batch.inputs, compute_forces=True), batch
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """A model's per-frame force MAE minus a reference model's on the same frames: the mean over frames
+    and its standard error (meV/Å), and on how many frames the model's error is the lower."""
+
+    mean: float
+    standard_error: float
+    frames_lower: int
+    frames: int
+
+    @classmethod
+    def of(cls, errors: np.ndarray, reference_errors: np.ndarray) -> "PairedDifference":
+        """From ``(F,)`` per-frame errors of the model and of the reference, frame for frame."""
+        if errors.shape != reference_errors.shape or errors.ndim != 1 or len(errors) < 2:
+            raise GeoFormerError(
+                f"a paired comparison needs the same two or more frames for both models; got {errors.shape} "
+                f"and {reference_errors.shape} per-frame errors"
+            )
+        difference = errors - reference_errors
+        return cls(
+            mean=float(difference.mean()),
+            standard_error=float(difference.std(ddof=1) / np.sqrt(len(difference))),
+            frames_lower=int((difference < 0).sum()),
+            frames=len(difference),
+        )
+
+
+def format_paired_table(rows: Iterable[tuple[str, PairedDifference]]) -> str:
+    """A Markdown table of paired differences, one row per named dataset."""
+    lines = [
+        "| data | frames | force MAE difference (meV/Å) | standard error (meV/Å) | frames where the model is lower |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, d in rows:
+        lines.append(f"| {name} | {d.frames} | {d.mean:+.2f} | {d.standard_error:.2f} | {d.frames_lower} |")
+    return "\n".join(lines)
 
 
 def format_table(rows: Iterable[tuple[str, dict[str, float]]]) -> str:
@@ -145,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the errors as JSON to this file")
     parser.add_argument("--save-with-metrics", metavar="PATH",
                         help="write a copy of the checkpoint with these errors in its metrics (e.g. for trained/)")
+    parser.add_argument("--compare-with", metavar="MODEL",
+                        help="checkpoint path or shipped model name: also print, per data set, the mean over frames "
+                             "of --model's per-frame force MAE minus this model's, with its standard error")
     args = parser.parse_args(argv)
     if not args.data and not args.molecule:
         parser.error("give --data FILE and/or --molecule NAME")
@@ -154,19 +230,34 @@ def main(argv: list[str] | None = None) -> int:
         if args.molecule:
             for name in args.sets.split(","):
                 datasets.append(_rmd17_set(args.molecule, name.strip(), args.data_dir, args.split_seed))
-        rows = []
+        reference = resolve_checkpoint(args.compare_with).model if args.compare_with else None
+        rows, paired = [], []
         for name, load in datasets:
-            rows.append((name, evaluate(model, load(), args.batch_size, args.device, DTYPES[args.dtype], progress=True)))
+            data = load()
+            rows.append((name, evaluate(model, data, args.batch_size, args.device, DTYPES[args.dtype], progress=True)))
+            if reference is not None:
+                errors = [
+                    frame_force_errors(m, data, args.batch_size, args.device, DTYPES[args.dtype], progress=True)
+                    for m in (model, reference)
+                ]
+                paired.append((name, PairedDifference.of(*errors)))
     except GeoFormerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(format_table(rows))
+    if paired:
+        print(f"\nPaired per-frame force MAE, {args.model} minus {args.compare_with}:\n")
+        print(format_paired_table(paired))
     if args.save_with_metrics:
         checkpoint = resolve_checkpoint(args.model)
         metrics = {**checkpoint.metrics, **{name: errors for name, errors in rows}}
         save_checkpoint(args.save_with_metrics, checkpoint.model, checkpoint.provenance, metrics)
     if args.json:
-        atomic_write_text(args.json, json.dumps({"model": str(args.model), "results": dict(rows)}, indent=2) + "\n")
+        report = {"model": str(args.model), "results": dict(rows)}
+        if paired:
+            report["compared_with"] = str(args.compare_with)
+            report["paired_force_mae_difference_meV_per_A"] = {name: asdict(d) for name, d in paired}
+        atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     return 0
 
 
