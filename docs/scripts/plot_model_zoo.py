@@ -5,8 +5,8 @@
 GeoFormer's bars are the errors stored in each installed checkpoint's metrics (written by
 ``geoformer-evaluate --save-with-metrics``); NequIP's and MACE's are the published rMD17 figures of
 ../shared/DESIGN.md section 6 (MACE paper, Table 2). A tick marks the issue's bar, twice NequIP's error;
-the label beside each GeoFormer bar is its ratio to NequIP. A committee (``ethanol-committee``,
-``malonaldehyde-committee``) has a row of its own beside its molecule's single model.
+the label beside each GeoFormer bar is its ratio to NequIP. A committee (``<molecule>-committee``)
+has a row of its own beside its molecule's single model.
 """
 
 from __future__ import annotations
