@@ -16,7 +16,7 @@ import argparse
 import copy
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -75,8 +75,23 @@ def evaluate(
     progress: bool = False,
 ) -> dict[str, float]:
     """Errors of ``model`` (predicting total energies) on every frame of ``dataset``; ``model`` is copied, never changed."""
-    model, source = _copy_with_total_energies(model, dataset, device, dtype)
-    return evaluate_samples(model, source, batch_size, torch.device(device), dtype, progress)
+    return evaluate_with_frame_errors(model, dataset, batch_size, device, dtype, progress)[0]
+
+
+def evaluate_with_frame_errors(
+    model: EnergyModel,
+    dataset: AtomsDataset,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    progress: bool = False,
+) -> tuple[dict[str, float], np.ndarray]:
+    """``evaluate``'s errors and, from the same pass, the ``(F,)`` force MAE of each frame (meV/Å, the mean
+    over its 3N components)."""
+    model = copy.deepcopy(model).to(device=device, dtype=dtype)
+    zero = EnergyBaseline(model.species, tuple(0.0 for _ in model.species))
+    sums, frame_errors = _error_pass(model, SampleSource(dataset, zero), batch_size, torch.device(device), dtype, progress)
+    return error_metrics(sums), frame_errors
 
 
 def evaluate_samples(
@@ -88,48 +103,26 @@ def evaluate_samples(
     progress: bool = False,
 ) -> dict[str, float]:
     """Errors of ``model`` (on ``device`` in ``dtype``) on every sample of ``source``, against its baseline-relative energies."""
-    sums = torch.zeros(6, dtype=torch.float64)
-    for output, batch in _predicted_batches(model, source, batch_size, device, dtype, progress):
-        sums += error_sums(output["energy"], output["forces"], batch).cpu()
-    return error_metrics(sums)
+    return error_metrics(_error_pass(model, source, batch_size, device, dtype, progress)[0])
 
 
-def frame_force_errors(
-    model: EnergyModel,
-    dataset: AtomsDataset,
-    batch_size: int = 32,
-    device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float64,
-    progress: bool = False,
-) -> np.ndarray:
-    """``(F,)`` force MAE of each frame of ``dataset``, meV/Å (the mean over its 3N components); ``model`` is copied."""
-    model, source = _copy_with_total_energies(model, dataset, device, dtype)
-    errors = []
-    for output, batch in _predicted_batches(model, source, batch_size, torch.device(device), dtype, progress):
-        absolute = (output["forces"] - batch.forces).detach().abs() * batch.inputs.atom_mask[..., None]
-        errors.append((1000 * absolute.sum(dim=(1, 2)) / (3 * batch.num_atoms)).cpu().numpy())
-    return np.concatenate(errors)
-
-
-def _copy_with_total_energies(
-    model: EnergyModel, dataset: AtomsDataset, device: str | torch.device, dtype: torch.dtype
-) -> tuple[EnergyModel, SampleSource]:
-    """A copy of ``model`` on ``device`` in ``dtype``, and the frames of ``dataset`` with their total energies
-    as targets (a zero baseline: the model predicts total energies)."""
-    zero = EnergyBaseline(model.species, tuple(0.0 for _ in model.species))
-    return copy.deepcopy(model).to(device=device, dtype=dtype), SampleSource(dataset, zero)
-
-
-def _predicted_batches(
+def _error_pass(
     model: EnergyModel, source: SampleSource, batch_size: int, device: torch.device, dtype: torch.dtype, progress: bool
-) -> Iterator[tuple[dict[str, torch.Tensor], LabelledBatch]]:
-    """Each batch of ``source`` with the predictions of ``model`` (in eval mode) on it."""
+) -> tuple[torch.Tensor, np.ndarray]:
+    """Summed errors (``error_sums``) of ``model`` in eval mode over ``source``, and the ``(F,)`` force MAE of each
+    frame, meV/Å."""
     model.eval()
+    sums = torch.zeros(6, dtype=torch.float64)
+    frame_errors = []
     starts = range(0, len(source), batch_size)
     for start in tqdm(starts, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
         samples = [source.sample(i) for i in range(start, min(start + batch_size, len(source)))]
         batch = collate(samples, model.species, device, dtype)
-        yield predict(model, batch.inputs, compute_forces=True), batch
+        output = predict(model, batch.inputs, compute_forces=True)
+        sums += error_sums(output["energy"], output["forces"], batch).cpu()
+        absolute = (output["forces"] - batch.forces).detach().abs() * batch.inputs.atom_mask[..., None]
+        frame_errors.append((1000 * absolute.sum(dim=(1, 2)) / (3 * batch.num_atoms)).cpu().numpy())
+    return sums, np.concatenate(frame_errors)
 
 
 @dataclass(frozen=True)
@@ -234,13 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         rows, paired = [], []
         for name, load in datasets:
             data = load()
-            rows.append((name, evaluate(model, data, args.batch_size, args.device, DTYPES[args.dtype], progress=True)))
+            settings = (args.batch_size, args.device, DTYPES[args.dtype], True)
+            errors, frame_errors = evaluate_with_frame_errors(model, data, *settings)
+            rows.append((name, errors))
             if reference is not None:
-                errors = [
-                    frame_force_errors(m, data, args.batch_size, args.device, DTYPES[args.dtype], progress=True)
-                    for m in (model, reference)
-                ]
-                paired.append((name, PairedDifference.of(*errors)))
+                reference_frame_errors = evaluate_with_frame_errors(reference, data, *settings)[1]
+                paired.append((name, PairedDifference.of(frame_errors, reference_frame_errors)))
     except GeoFormerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from synthetic import morse_dataset, write_morse_extxyz
 
 from ase_geoformer import GeoFormerCalculator, load_checkpoint, save_checkpoint
 from ase_geoformer.errors import GeoFormerError
-from ase_geoformer.evaluate import PairedDifference, evaluate, frame_force_errors, main
+from ase_geoformer.evaluate import PairedDifference, evaluate, evaluate_with_frame_errors, main
 
 
 def test_errors_equal_those_of_the_calculator_frame_by_frame():
@@ -68,7 +68,7 @@ def test_evaluation_leaves_the_callers_model_unchanged():
 def test_per_frame_force_errors_equal_those_of_the_calculator_and_average_to_the_force_mae():
     model = random_model(small_config(species=(1, 6, 8)))
     data = morse_dataset(5, seed=4)
-    per_frame = frame_force_errors(model, data, batch_size=2)
+    per_frame = evaluate_with_frame_errors(model, data, batch_size=2)[1]
     calc = GeoFormerCalculator(model=model, device="cpu")
     expected = []
     for index in range(len(data)):
@@ -98,7 +98,7 @@ def test_command_compares_two_models_frame_by_frame(tmp_path, capsys):
                  "--json", str(tmp_path / "e.json")])
     assert code == 0
     out = capsys.readouterr().out
-    a, b = (frame_force_errors(load_checkpoint(tmp_path / f"{n}.pt").model, morse_dataset(6)) for n in "ab")
+    a, b = (evaluate_with_frame_errors(load_checkpoint(tmp_path / f"{n}.pt").model, morse_dataset(6))[1] for n in "ab")
     assert np.abs(a - b).min() > 0
     expected = PairedDifference.of(a, b)
     stored = json.loads((tmp_path / "e.json").read_text())["paired_force_mae_difference_meV_per_A"][str(data_file)]
