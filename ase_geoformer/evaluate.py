@@ -224,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             for name in args.sets.split(","):
                 datasets.append(_rmd17_set(args.molecule, name.strip(), args.data_dir, args.split_seed))
         reference = resolve_checkpoint(args.compare_with).model if args.compare_with else None
+        settings = (args.batch_size, args.device, DTYPES[args.dtype], True)
         rows, paired = [], []
         for name, load in datasets:
             data = load()
-            settings = (args.batch_size, args.device, DTYPES[args.dtype], True)
             errors, frame_errors = evaluate_with_frame_errors(model, data, *settings)
             rows.append((name, errors))
             if reference is not None:
