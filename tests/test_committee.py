@@ -135,6 +135,30 @@ def test_committee_command_joins_checkpoints_and_keeps_their_provenance(members,
     assert forces_and_energy(glycine, loaded.model)[1] == forces_and_energy(glycine, GeoFormerCommittee(members))[1]
 
 
+def test_committee_given_as_a_member_contributes_its_members(members, glycine, tmp_path):
+    paths = []
+    for index, member in enumerate(members):
+        paths.append(str(tmp_path / f"member{index}.pt"))
+        save_checkpoint(paths[-1], member, provenance={"seed": index})
+    pair = str(tmp_path / "pair.pt")
+    assert committee_main([paths[0], paths[1], "--output", pair]) == 0
+    output = tmp_path / "grown.pt"
+    assert committee_main([pair, paths[2], "--output", str(output)]) == 0
+    loaded = load_checkpoint(output)
+    assert len(loaded.model.members) == 3
+    assert [m["provenance"]["seed"] for m in loaded.provenance["members"]] == [0, 1, 2]
+    assert [m.get("committee") for m in loaded.provenance["members"]] == [pair, pair, None]
+    expected = forces_and_energy(glycine, GeoFormerCommittee(members))
+    forces, energy = forces_and_energy(glycine, loaded.model)
+    assert energy == pytest.approx(expected[1], abs=1e-6)
+    np.testing.assert_allclose(forces, expected[0], atol=1e-6)
+
+
+def test_committee_refuses_a_committee_as_a_member(members):
+    with pytest.raises(ValueError, match="member 1 is a GeoFormerCommittee"):
+        GeoFormerCommittee([members[0], GeoFormerCommittee(members[1:])])
+
+
 def test_committee_command_names_incompatible_members(tmp_path, capsys):
     save_checkpoint(tmp_path / "a.pt", random_model())
     save_checkpoint(tmp_path / "b.pt", random_model(small_config(species=(1, 6, 8))))

@@ -27,6 +27,12 @@ class GeoFormerCommittee(nn.Module):
         super().__init__()
         if not members:
             raise ValueError("a committee needs at least one member model")
+        for index, member in enumerate(members):
+            if not isinstance(member, GeoFormer):
+                raise ValueError(
+                    f"committee member {index} is a {type(member).__name__}, not a GeoFormer: pass a committee's "
+                    "members one by one (geoformer-committee does this for a committee checkpoint)"
+                )
         species, r_max = members[0].species, members[0].r_max
         for index, member in enumerate(members):
             if member.species != species or member.r_max != r_max:
