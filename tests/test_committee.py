@@ -154,6 +154,16 @@ def test_committee_given_as_a_member_contributes_its_members(members, glycine, t
     np.testing.assert_allclose(forces, expected[0], atol=1e-6)
 
 
+def test_committee_saved_without_member_provenance_still_contributes_its_members(members, tmp_path):
+    save_checkpoint(tmp_path / "pair.pt", GeoFormerCommittee(members[:2]))
+    save_checkpoint(tmp_path / "third.pt", members[2], provenance={"seed": 2})
+    output = tmp_path / "grown.pt"
+    assert committee_main([str(tmp_path / "pair.pt"), str(tmp_path / "third.pt"), "--output", str(output)]) == 0
+    entries = load_checkpoint(output).provenance["members"]
+    assert entries[:2] == [{"committee": str(tmp_path / "pair.pt")}] * 2
+    assert entries[2]["provenance"] == {"seed": 2}
+
+
 def test_committee_refuses_a_committee_as_a_member(members):
     with pytest.raises(ValueError, match="member 1 is a GeoFormerCommittee"):
         GeoFormerCommittee([members[0], GeoFormerCommittee(members[1:])])
