@@ -64,7 +64,7 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
     assert "| naphthalene-committee (committee of 3) | HC |" in table
     assert "| toluene-committee (committee of 4) | HC |" in table
     assert "| paracetamol-committee (committee of 3) | HCNO |" in table
-    assert "| uracil-committee (committee of 3) | HCNO |" in table
+    assert "| uracil-committee (committee of 4) | HCNO |" in table
     assert "| azobenzene-committee (committee of 2) | HCN |" in table
 
 
