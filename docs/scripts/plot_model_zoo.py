@@ -42,7 +42,7 @@ def main() -> None:
     axes.barh(y + 0.27, mace, height=0.27, label="MACE")
     axes.scatter(2 * nequip, y, marker="|", s=300, color="black", label="2x NequIP (the bar)", zorder=3)
     for row_y, value, ratio in zip(y, ours, ours / nequip):
-        axes.annotate(f"{ratio:.1f}x", (value, row_y - 0.27), xytext=(3, 0), textcoords="offset points",
+        axes.annotate(f"{ratio:.2f}x", (value, row_y - 0.27), xytext=(3, 0), textcoords="offset points",
                       va="center", fontsize=8)
     axes.set_yticks(y, names)
     axes.invert_yaxis()
