@@ -40,6 +40,17 @@ class PolynomialEnvelope(nn.Module):
 
     has vanishing value, first and second derivative at ``x = 1``; beyond ``r_max``
     it is identically 0 (value and gradient). Shape ``(...) -> (...)``.
+
+    It is evaluated as the same polynomial in Bernstein form (``c = 1 - I_x(p, 3)``, the
+    regularised incomplete beta function), a sum of non-negative terms in ``x`` and
+    ``u = (r_max - d) / r_max``::
+
+        c(x) = sum_{j=0}^{p-1} C(p+2, j) x^j u^(p+2-j)
+
+    Near ``r_max`` the monomial form above cancels terms as large as 48: in float32 that leaves
+    errors up to 6e-6, larger than ``c`` itself within 0.02 Å of ``r_max``, and negative values,
+    which attention logits can amplify to force errors of eV/Å. The Bernstein form is never
+    negative, and in float32 within 5e-7 (relative) of its float64 value at the same distance.
     """
 
     def __init__(self, r_max: float, exponent: int = 6) -> None:
@@ -51,11 +62,10 @@ class PolynomialEnvelope(nn.Module):
 
     def forward(self, distances: torch.Tensor) -> torch.Tensor:
         p = self.exponent
-        x = distances / self.r_max
-        inside = x < 1.0
-        x = torch.where(inside, x, torch.zeros_like(x))
-        xp = x.pow(p)
-        value = 1.0 - 0.5 * (p + 1) * (p + 2) * xp + p * (p + 2) * xp * x - 0.5 * p * (p + 1) * xp * x * x
+        inside = distances < self.r_max
+        u = torch.where(inside, (self.r_max - distances) / self.r_max, torch.zeros_like(distances))
+        x = 1.0 - u
+        value = sum(math.comb(p + 2, j) * x**j * u ** (p + 2 - j) for j in range(p))
         return torch.where(inside, value, torch.zeros_like(value))
 
 
