@@ -26,6 +26,15 @@ def test_envelope_is_one_at_origin_and_c2_zero_at_cutoff():
     assert value.abs().max() == 0 and first.abs().max() == 0 and second.abs().max() == 0
 
 
+def test_envelope_equals_the_dimenet_polynomial():
+    # The code evaluates a factored form; in float64 it must be the textbook polynomial.
+    d = torch.linspace(0, 5, 2001, dtype=torch.float64)
+    x = d / 5.0
+    for p in range(2, 9):
+        textbook = 1 - (p + 1) * (p + 2) / 2 * x**p + p * (p + 2) * x ** (p + 1) - p * (p + 1) / 2 * x ** (p + 2)
+        assert torch.allclose(PolynomialEnvelope(r_max=5.0, exponent=p)(d), textbook, rtol=0, atol=1e-13), p
+
+
 def test_envelope_decreases_monotonically_inside_cutoff():
     envelope = PolynomialEnvelope(r_max=5.0)
     values = envelope(torch.linspace(0, 5, 1001, dtype=torch.float64))
