@@ -65,8 +65,8 @@ class PolynomialEnvelope(nn.Module):
         inside = distances < self.r_max
         u = torch.where(inside, (self.r_max - distances) / self.r_max, torch.zeros_like(distances))
         x = 1.0 - u
-        series = torch.full_like(x, math.comb(p + 1, 2))
-        for k in range(p - 2, -1, -1):
+        series = math.comb(p + 1, 2) * x + math.comb(p, 2)
+        for k in range(p - 3, -1, -1):
             series = series * x + math.comb(k + 2, 2)
         value = u * u * u * series
         return torch.where(inside, value, torch.zeros_like(value))
