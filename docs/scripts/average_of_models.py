@@ -2,37 +2,101 @@
 
     python docs/scripts/average_of_models.py --molecule ethanol --data-dir ../shared/data/rmd17 \
         trained/ethanol.pt runs/ethanol-4b/best.pt
+    python docs/scripts/average_of_models.py --molecule salicylic --data-dir ../shared/data/rmd17 \
+        salicylic-committee runs/salicylic-seed3/best.pt --committee-sizes
 
-Prints the force MAE (meV/Å, mean over components) of each checkpoint on the 50 validation frames of
+Prints the force MAE (meV/Å, mean over components) of each model on the 50 validation frames of
 the standard split, and that of their ``GeoFormerCommittee`` (the mean of their forces). Errors the
-models make independently (variance) shrink in the mean; errors they share (bias) do not.
+models make independently (variance) shrink in the mean; errors they share (bias) do not. A
+committee checkpoint given here counts as its members.
+
+``--committee-sizes`` adds, for every n from 1 to the number of models, the validation force MAE of
+a committee of n averaged over all subsets of n models, and the least-squares fit
+``MAE(n)^2 = shared^2 + independent^2 / n`` (exact for normal errors of one spread on every
+component: the part the models share stays, the part they make independently shrinks as 1/sqrt(n));
+``shared`` is the limit for an unlimited committee, what more members of the same kind can at best
+reach. It also prints how the committee's
+error is spread over the frames: the correlation of each frame's force MAE with its reference energy.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 
+import numpy as np
 import torch
 
-from ase_geoformer import GeoFormerCommittee
-from ase_geoformer.evaluate import evaluate
+from ase_geoformer.data import AtomsDataset
+from ase_geoformer.labelled import EnergyBaseline, SampleSource, collate
+from ase_geoformer.nn.committee import GeoFormerCommittee
+from ase_geoformer.nn.model import GeoFormer
+from ase_geoformer.predict import predict
 from ase_geoformer.rmd17 import standard_split
 from ase_geoformer.zoo import resolve_checkpoint
 
 
+def force_errors(model: GeoFormer, frames: AtomsDataset) -> np.ndarray:
+    """Predicted minus reference forces ``(F, N, 3)`` in meV/Å, float64, on frames of one molecule."""
+    model = model.to(torch.float64).eval()
+    source = SampleSource(frames, EnergyBaseline(model.species, tuple(0.0 for _ in model.species)))
+    batch = collate([source.sample(i) for i in range(len(source))], model.species, torch.device("cpu"), torch.float64)
+    forces = predict(model, batch.inputs, compute_forces=True)["forces"]
+    return 1000 * (forces - batch.forces).detach().numpy()
+
+
+def committee_size_curve(errors: np.ndarray) -> list[float]:
+    """Force MAE of the mean of n models, averaged over all subsets of n, for n = 1..M, from ``errors (M, F, N, 3)``."""
+    models = range(len(errors))
+    return [
+        float(np.mean([np.abs(errors[list(subset)].mean(axis=0)).mean() for subset in itertools.combinations(models, n)]))
+        for n in range(1, len(errors) + 1)
+    ]
+
+
+def fit_shared_and_independent(curve: list[float]) -> tuple[float, float]:
+    """Least-squares ``(shared, independent)`` of ``MAE(n)^2 = shared^2 + independent^2 / n`` over n = 1..len(curve)."""
+    sizes = np.arange(1, len(curve) + 1)
+    design = np.stack([np.ones(len(curve)), 1 / sizes], axis=1)
+    (shared_squared, independent_squared), *_ = np.linalg.lstsq(design, np.square(curve), rcond=None)
+    return float(np.sqrt(max(shared_squared, 0.0))), float(np.sqrt(max(independent_squared, 0.0)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoints", nargs="+", help="shipped model names or checkpoint paths")
+    parser.add_argument(
+        "checkpoints", nargs="+", help="shipped model names or checkpoint paths (committees count as their members)"
+    )
     parser.add_argument("--molecule", default="ethanol")
     parser.add_argument("--data-dir", default=None, help="rMD17 folder (default: $ASE_GEOFORMER_RMD17)")
+    parser.add_argument("--committee-sizes", action="store_true", help="also the MAE against committee size and its fit")
     args = parser.parse_args()
     torch.set_num_threads(1)
     frames = standard_split(args.molecule, args.data_dir).validation
-    models = [resolve_checkpoint(checkpoint).model for checkpoint in args.checkpoints]
-    for checkpoint, model in zip(args.checkpoints, models):
-        print(f"{checkpoint}: {evaluate(model, frames)['force_mae_meV_per_A']:.2f} meV/Å")
-    committee = evaluate(GeoFormerCommittee(models), frames)["force_mae_meV_per_A"]
-    print(f"mean of the {len(models)}: {committee:.2f} meV/Å")
+    names, models = [], []
+    for checkpoint in args.checkpoints:
+        model = resolve_checkpoint(checkpoint).model
+        members = list(model.members) if isinstance(model, GeoFormerCommittee) else [model]
+        names += [checkpoint] if len(members) == 1 else [f"{checkpoint} member {i}" for i in range(len(members))]
+        models += members
+    errors = np.stack([force_errors(model, frames) for model in models])
+    for name, error in zip(names, errors):
+        print(f"{name}: {np.abs(error).mean():.2f} meV/Å")
+    print(f"mean of the {len(models)}: {np.abs(errors.mean(axis=0)).mean():.2f} meV/Å")
+    if args.committee_sizes:
+        curve = committee_size_curve(errors)
+        shared, independent = fit_shared_and_independent(curve)
+        print("committee size n: " + ", ".join(f"{n}: {mae:.2f}" for n, mae in enumerate(curve, start=1)))
+        print(
+            f"fit MAE(n)^2 = {shared:.2f}^2 + {independent:.2f}^2 / n (meV/Å)^2; "
+            f"unlimited committee: {shared:.2f} meV/Å"
+        )
+        frame_errors = np.abs(errors.mean(axis=0)).mean(axis=(1, 2))
+        correlation = np.corrcoef(frame_errors, frames.energies)[0, 1]
+        print(
+            f"committee per frame: median {np.median(frame_errors):.2f}, largest {frame_errors.max():.2f} meV/Å; "
+            f"correlation with the frame's energy {correlation:.2f}"
+        )
 
 
 if __name__ == "__main__":
