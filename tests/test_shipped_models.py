@@ -59,7 +59,7 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
     assert "| ethanol-committee (default, committee of 7) | HCO |" in table
     assert "| ethanol | HCO |" in table
-    assert "| malonaldehyde-committee (committee of 4) | HCO |" in table
+    assert "| malonaldehyde-committee (committee of 6) | HCO |" in table
     assert "| aspirin-committee (committee of 3) | HCO |" in table
     assert "| naphthalene-committee (committee of 3) | HC |" in table
     assert "| toluene-committee (committee of 4) | HC |" in table
