@@ -1,4 +1,4 @@
-"""docs/scripts/average_of_models.py: the committee-size curve and its shared + independent / n fit."""
+"""docs/scripts/average_of_models.py: the committee-size curve and its fit MAE(n)^2 = shared^2 + independent^2 / n."""
 
 import importlib.util
 from pathlib import Path

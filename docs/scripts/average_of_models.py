@@ -15,8 +15,8 @@ a committee of n averaged over all subsets of n models, and the least-squares fi
 ``MAE(n)^2 = shared^2 + independent^2 / n`` (exact for normal errors of one spread on every
 component: the part the models share stays, the part they make independently shrinks as 1/sqrt(n));
 ``shared`` is the limit for an unlimited committee, what more members of the same kind can at best
-reach. It also prints how the committee's
-error is spread over the frames: the correlation of each frame's force MAE with its reference energy.
+reach. It also prints how the committee's error is spread over the frames: the median and largest
+force MAE of a frame and their correlation with the frame's reference energy.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from ase_geoformer.zoo import resolve_checkpoint
 
 
 def force_errors(model: GeoFormer, frames: AtomsDataset) -> np.ndarray:
-    """Predicted minus reference forces ``(F, N, 3)`` in meV/Å, float64, on frames of one molecule."""
+    """Predicted minus reference forces ``(F, N, 3)`` in meV/Å on frames of one molecule; ``model`` is moved
+    to float64 in place."""
     model = model.to(torch.float64).eval()
     source = SampleSource(frames, EnergyBaseline(model.species, tuple(0.0 for _ in model.species)))
     batch = collate([source.sample(i) for i in range(len(source))], model.species, torch.device("cpu"), torch.float64)
