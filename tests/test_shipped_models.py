@@ -59,14 +59,14 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
         assert f"| {errors['force_mae_meV_per_A']:.2f} |" in table and name in table
     assert "| ethanol-committee (default, committee of 7) | HCO |" in table
     assert "| ethanol | HCO |" in table
-    assert "| malonaldehyde-committee (committee of 6) | HCO |" in table
+    assert "| malonaldehyde-committee (committee of 9) | HCO |" in table
     assert "| aspirin-committee (committee of 3) | HCO |" in table
     assert "| naphthalene-committee (committee of 3) | HC |" in table
     assert "| toluene-committee (committee of 4) | HC |" in table
     assert "| paracetamol-committee (committee of 3) | HCNO |" in table
     assert "| uracil-committee (committee of 4) | HCNO |" in table
     assert "| azobenzene-committee (committee of 3) | HCN |" in table
-    assert "| salicylic-committee (committee of 5) | HCO |" in table
+    assert "| salicylic-committee (committee of 6) | HCO |" in table
 
 
 def test_the_model_card_table_matches_each_checkpoints_stored_errors():
