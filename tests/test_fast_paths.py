@@ -87,3 +87,19 @@ def test_cuda_graph_path_gives_the_eager_results(ethanol):
     model = random_model(small_config(num_blocks=1, channels=16, num_heads=2))
     compiled = GeoFormerCalculator(model=model, device="cuda", compile=True)
     assert_same_results(calculator(model), compiled, ethanol, 1e-9)
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("compile", [False, True], ids=["eager", "cuda_graphs"])
+def test_committee_on_cuda_gives_the_cpu_mean_and_deviations(ethanol, compile):
+    """The vmap pass over stacked members, eager and compiled, on CUDA against float64 on the CPU."""
+    tiny = small_config(num_blocks=1, channels=16, num_heads=2)
+    committee = GeoFormerCommittee([random_model(tiny, seed=1), random_model(tiny, seed=2), random_model(tiny, seed=3)])
+    cpu, cuda = calculator(committee), GeoFormerCalculator(model=committee, device="cuda", compile=compile)
+    assert_same_results(cpu, cuda, ethanol, 1e-9, calls=2)
+    for calc in (cpu, cuda):
+        calc.get_forces(ethanol)
+    np.testing.assert_allclose(cuda.results["force_deviations"], cpu.results["force_deviations"], rtol=0, atol=1e-9)
+    assert cpu.results["force_deviations"].min() > 1e-3
