@@ -92,9 +92,10 @@ def test_cuda_graph_path_gives_the_eager_results(ethanol):
 @pytest.mark.gpu
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("compile", [False, True], ids=["eager", "cuda_graphs"])
+@pytest.mark.parametrize("compile", [False, True], ids=["eager", "compiled"])
 def test_committee_on_cuda_gives_the_cpu_mean_and_deviations(ethanol, compile):
-    """The vmap pass over stacked members, eager and compiled, on CUDA against float64 on the CPU."""
+    """The vmap pass over stacked members, eager and compiled (default mode, no CUDA graphs), on CUDA
+    against float64 on the CPU."""
     tiny = small_config(num_blocks=1, channels=16, num_heads=2)
     committee = GeoFormerCommittee([random_model(tiny, seed=1), random_model(tiny, seed=2), random_model(tiny, seed=3)])
     cpu, cuda = calculator(committee), GeoFormerCalculator(model=committee, device="cuda", compile=compile)

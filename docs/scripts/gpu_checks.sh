@@ -32,8 +32,7 @@ import json, sys
 text = open(sys.argv[1]).read()
 start = text.rfind("{\n")
 summary = json.loads(text[start:]) if start >= 0 and sys.argv[3] == "0" else {}
-print(f"{sys.argv[2]:<28} exit {sys.argv[3]:>3}  steps/s {summary.get('steps_per_second', float('nan')):8.1f}"
-      f"  drift {summary.get('drift_meV_per_atom_per_ps', float('nan')):8.4f} meV/atom/ps")
+print(f"{sys.argv[2]:<28} exit {sys.argv[3]:>3}  steps/s {summary.get('steps_per_second', float('nan')):8.1f}")
 EOF
 }
 run_md ethanol 60 --model ethanol --steps 400
