@@ -1,4 +1,5 @@
-"""docs/scripts/average_of_models.py: the committee-size curve and its fit MAE(n)^2 = shared^2 + independent^2 / n."""
+"""docs/scripts/average_of_models.py: the committee-size curve, its fit MAE(n)^2 = shared^2 + independent^2 / n, and the
+error correlations within and between groups of models."""
 
 import importlib.util
 from pathlib import Path
@@ -49,3 +50,20 @@ def test_independent_errors_shrink_like_one_over_the_square_root_of_the_committe
     errors = np.random.default_rng(1).normal(size=(6, 400, 9, 3))
     curve = np.array(script.committee_size_curve(errors))
     assert curve / curve[0] == pytest.approx(1 / np.sqrt(np.arange(1, 7)), rel=0.01)
+
+
+def test_error_correlations_recover_the_shared_fraction_of_each_group(script):
+    rng = np.random.default_rng(3)
+    shared = rng.normal(scale=2.0, size=(3000, 3, 3))
+    old = shared + rng.normal(scale=1.0, size=(3, 3000, 3, 3))  # shares 4 / (4 + 1) within the group
+    new = 0.5 * shared + rng.normal(scale=2.0, size=(2, 3000, 3, 3))  # shares less with everything
+    correlations = script.mean_error_correlations(np.concatenate([old, new]), [0, 0, 0, 1, 1])
+    assert set(correlations) == {(0, 0), (0, 1), (1, 1)}
+    assert correlations[(0, 0)] == pytest.approx(4 / 5, abs=0.02)
+    assert correlations[(0, 1)] == pytest.approx(2 / np.sqrt(5 * 5), abs=0.02)
+    assert correlations[(1, 1)] == pytest.approx(1 / 5, abs=0.02)
+
+
+def test_a_group_of_one_model_has_only_correlations_with_other_groups(script):
+    errors = np.random.default_rng(4).normal(size=(3, 10, 3, 3))
+    assert set(script.mean_error_correlations(errors, [0, 0, 1])) == {(0, 0), (0, 1)}

@@ -10,6 +10,11 @@ the standard split, and that of their ``GeoFormerCommittee`` (the mean of their 
 models make independently (variance) shrink in the mean; errors they share (bias) do not. A
 committee checkpoint given here counts as its members.
 
+``--correlations`` adds the mean correlation of two models' force errors (over every component of the
+validation frames) within each checkpoint given (a committee's members) and between each pair of
+them: for errors made of a shared part of spread ``s`` and independent parts of spread ``i``, it is
+``s^2 / (s^2 + i^2)``, so a model that shares less with a committee has a lower correlation with it.
+
 ``--committee-sizes`` adds, for every n from 1 to the number of models, the validation force MAE of
 a committee of n averaged over all subsets of n models, and the least-squares fit
 ``MAE(n)^2 = shared^2 + independent^2 / n`` (exact for normal errors of one spread on every
@@ -63,6 +68,21 @@ def fit_shared_and_independent(curve: list[float]) -> tuple[float, float]:
     return float(np.sqrt(max(shared_squared, 0.0))), float(np.sqrt(max(independent_squared, 0.0)))
 
 
+def mean_error_correlations(errors: np.ndarray, groups: list[int]) -> dict[tuple[int, int], float]:
+    """Mean Pearson correlation of two models' force errors (over all components) for every pair of groups.
+
+    ``errors`` is ``(M, F, N, 3)``, ``groups`` gives each model's group; the key ``(a, b)`` with ``a <= b``
+    averages over the pairs of distinct models, one in group ``a`` and one in ``b``. A group of one model
+    has no ``(a, a)`` entry.
+    """
+    correlation = np.corrcoef(errors.reshape(len(errors), -1))
+    pairs: dict[tuple[int, int], list[float]] = {}
+    for i, j in itertools.combinations(range(len(errors)), 2):
+        key = (min(groups[i], groups[j]), max(groups[i], groups[j]))
+        pairs.setdefault(key, []).append(float(correlation[i, j]))
+    return {key: float(np.mean(values)) for key, values in sorted(pairs.items())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -71,19 +91,29 @@ def main() -> None:
     parser.add_argument("--molecule", default="ethanol")
     parser.add_argument("--data-dir", default=None, help="rMD17 folder (default: $ASE_GEOFORMER_RMD17)")
     parser.add_argument("--committee-sizes", action="store_true", help="also the MAE against committee size and its fit")
+    parser.add_argument(
+        "--correlations",
+        action="store_true",
+        help="also the mean correlation of the force errors within and between the checkpoints given",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     frames = standard_split(args.molecule, args.data_dir).validation
-    names, models = [], []
-    for checkpoint in args.checkpoints:
+    names, models, groups = [], [], []
+    for group, checkpoint in enumerate(args.checkpoints):
         model = resolve_checkpoint(checkpoint).model
         members = list(model.members) if isinstance(model, GeoFormerCommittee) else [model]
         names += [checkpoint] if len(members) == 1 else [f"{checkpoint} member {i}" for i in range(len(members))]
         models += members
+        groups += [group] * len(members)
     errors = np.stack([force_errors(model, frames) for model in models])
     for name, error in zip(names, errors):
         print(f"{name}: {np.abs(error).mean():.2f} meV/Å")
     print(f"mean of the {len(models)}: {np.abs(errors.mean(axis=0)).mean():.2f} meV/Å")
+    if args.correlations:
+        for (a, b), correlation in mean_error_correlations(errors, groups).items():
+            pair = f"within {args.checkpoints[a]}" if a == b else f"{args.checkpoints[a]} with {args.checkpoints[b]}"
+            print(f"error correlation {pair}: {correlation:.3f}")
     if args.committee_sizes:
         curve = committee_size_curve(errors)
         shared, independent = fit_shared_and_independent(curve)
