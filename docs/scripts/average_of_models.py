@@ -14,6 +14,8 @@ committee checkpoint given here counts as its members.
 validation frames) within each checkpoint given (a committee's members) and between each pair of
 them: for errors made of a shared part of spread ``s`` and independent parts of spread ``i``, it is
 ``s^2 / (s^2 + i^2)``, so a model that shares less with a committee has a lower correlation with it.
+It also prints the correlation of every pair of models, to compare members that differ in recipe
+with members that differ only in seed.
 
 ``--committee-sizes`` adds, for every n from 1 to the number of models, the validation force MAE of
 a committee of n averaged over all subsets of n models, and the least-squares fit
@@ -114,6 +116,9 @@ def main() -> None:
         for (a, b), correlation in mean_error_correlations(errors, groups).items():
             pair = f"within {args.checkpoints[a]}" if a == b else f"{args.checkpoints[a]} with {args.checkpoints[b]}"
             print(f"error correlation {pair}: {correlation:.3f}")
+        print("error correlation of each pair of models (rows and columns in the order above):")
+        for name, row in zip(names, np.corrcoef(errors.reshape(len(errors), -1))):
+            print(" ".join(f"{value:6.3f}" for value in row) + f"  {name}")
     if args.committee_sizes:
         curve = committee_size_curve(errors)
         shared, independent = fit_shared_and_independent(curve)
