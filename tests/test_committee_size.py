@@ -57,7 +57,9 @@ def test_error_correlations_recover_the_shared_fraction_of_each_group(script):
     shared = rng.normal(scale=2.0, size=(3000, 3, 3))
     old = shared + rng.normal(scale=1.0, size=(3, 3000, 3, 3))  # shares 4 / (4 + 1) within the group
     new = 0.5 * shared + rng.normal(scale=2.0, size=(2, 3000, 3, 3))  # shares less with everything
-    correlations = script.mean_error_correlations(np.concatenate([old, new]), [0, 0, 0, 1, 1])
+    correlations = script.mean_error_correlations(
+        script.error_correlation_matrix(np.concatenate([old, new])), [0, 0, 0, 1, 1]
+    )
     assert set(correlations) == {(0, 0), (0, 1), (1, 1)}
     assert correlations[(0, 0)] == pytest.approx(4 / 5, abs=0.02)
     assert correlations[(0, 1)] == pytest.approx(2 / np.sqrt(5 * 5), abs=0.02)
@@ -66,4 +68,4 @@ def test_error_correlations_recover_the_shared_fraction_of_each_group(script):
 
 def test_a_group_of_one_model_has_only_correlations_with_other_groups(script):
     errors = np.random.default_rng(4).normal(size=(3, 10, 3, 3))
-    assert set(script.mean_error_correlations(errors, [0, 0, 1])) == {(0, 0), (0, 1)}
+    assert set(script.mean_error_correlations(script.error_correlation_matrix(errors), [0, 0, 1])) == {(0, 0), (0, 1)}

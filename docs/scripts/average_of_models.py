@@ -70,16 +70,19 @@ def fit_shared_and_independent(curve: list[float]) -> tuple[float, float]:
     return float(np.sqrt(max(shared_squared, 0.0))), float(np.sqrt(max(independent_squared, 0.0)))
 
 
-def mean_error_correlations(errors: np.ndarray, groups: list[int]) -> dict[tuple[int, int], float]:
-    """Mean Pearson correlation of two models' force errors (over all components) for every pair of groups.
+def error_correlation_matrix(errors: np.ndarray) -> np.ndarray:
+    """Pearson correlation ``(M, M)`` of every two models' force errors over all components, from ``errors (M, F, N, 3)``."""
+    return np.corrcoef(errors.reshape(len(errors), -1))
 
-    ``errors`` is ``(M, F, N, 3)``, ``groups`` gives each model's group; the key ``(a, b)`` with ``a <= b``
-    averages over the pairs of distinct models, one in group ``a`` and one in ``b``. A group of one model
-    has no ``(a, a)`` entry.
+
+def mean_error_correlations(correlation: np.ndarray, groups: list[int]) -> dict[tuple[int, int], float]:
+    """Mean of ``correlation`` (from ``error_correlation_matrix``) over the pairs of models, for every pair of groups.
+
+    ``groups`` gives each model's group; the key ``(a, b)`` with ``a <= b`` averages over the pairs of
+    distinct models, one in group ``a`` and one in ``b``. A group of one model has no ``(a, a)`` entry.
     """
-    correlation = np.corrcoef(errors.reshape(len(errors), -1))
     pairs: dict[tuple[int, int], list[float]] = {}
-    for i, j in itertools.combinations(range(len(errors)), 2):
+    for i, j in itertools.combinations(range(len(correlation)), 2):
         key = (min(groups[i], groups[j]), max(groups[i], groups[j]))
         pairs.setdefault(key, []).append(float(correlation[i, j]))
     return {key: float(np.mean(values)) for key, values in sorted(pairs.items())}
@@ -113,11 +116,12 @@ def main() -> None:
         print(f"{name}: {np.abs(error).mean():.2f} meV/Å")
     print(f"mean of the {len(models)}: {np.abs(errors.mean(axis=0)).mean():.2f} meV/Å")
     if args.correlations:
-        for (a, b), correlation in mean_error_correlations(errors, groups).items():
+        correlation = error_correlation_matrix(errors)
+        for (a, b), mean in mean_error_correlations(correlation, groups).items():
             pair = f"within {args.checkpoints[a]}" if a == b else f"{args.checkpoints[a]} with {args.checkpoints[b]}"
-            print(f"error correlation {pair}: {correlation:.3f}")
+            print(f"error correlation {pair}: {mean:.3f}")
         print("error correlation of each pair of models (rows and columns in the order above):")
-        for name, row in zip(names, np.corrcoef(errors.reshape(len(errors), -1))):
+        for name, row in zip(names, correlation):
             print(" ".join(f"{value:6.3f}" for value in row) + f"  {name}")
     if args.committee_sizes:
         curve = committee_size_curve(errors)
