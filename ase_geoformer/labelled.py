@@ -42,8 +42,8 @@ def force_rms(dataset: AtomsDataset) -> float:
 
 @dataclass
 class LabelledBatch:
-    """A padded batch with its targets: ``energies (B,)`` eV relative to the baseline, ``forces (B, N, 3)`` eV/Å
-    (zero at padding), ``num_atoms (B,)``."""
+    """A padded batch with its targets: ``energies (B,)`` eV relative to the baseline (float64, the dtype of
+    the model's energies), ``forces (B, N, 3)`` eV/Å (zero at padding), ``num_atoms (B,)``."""
 
     inputs: DenseBatch
     energies: torch.Tensor
@@ -98,7 +98,7 @@ def collate(
             positions=torch.from_numpy(positions).to(device=device, dtype=dtype),
             atom_mask=torch.from_numpy(mask).to(device),
         ),
-        energies=torch.tensor([s.energy for s in samples], device=device, dtype=dtype),
+        energies=torch.tensor([s.energy for s in samples], device=device, dtype=torch.float64),
         forces=torch.from_numpy(forces).to(device=device, dtype=dtype),
         num_atoms=torch.from_numpy(mask.sum(axis=1)).to(device=device, dtype=dtype),
     )

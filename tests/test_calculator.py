@@ -1,5 +1,6 @@
 """GeoFormerCalculator: properties, model resolution, dtype, state checks and user-facing errors."""
 
+import copy
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -40,6 +41,23 @@ def test_float32_agrees_with_float64_to_float32_precision(model, glycine):
     f32 = glycine.get_forces()
     glycine.calc = calculator(model)
     np.testing.assert_allclose(f32, glycine.get_forces(), atol=1e-5)
+
+
+def test_float32_total_energy_keeps_reference_energies_in_float64(model, glycine):
+    """With DFT-sized reference energies (the molecule's total near -5,500 eV, where float32 steps by 0.5 meV)
+    a float32 model still gives the float64 total to the precision of its per-atom residuals."""
+    model = copy.deepcopy(model)
+    references = [-1029.123456789 * z / 6 for z in model.species]  # not representable in float32
+    model.readout.set_energy_statistics(scale=0.7, shift=-0.3, reference_energies=references)
+    cast = copy.deepcopy(model).to(torch.float32)
+    assert cast.readout.reference_energies.dtype == torch.float64
+    assert cast.readout.reference_energies.tolist() == references
+    calc64, calc32 = calculator(model), calculator(model, dtype="float32")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        atoms = glycine.copy()
+        atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+        assert abs(energy(atoms, calc32) - energy(atoms, calc64)) < 2e-5
 
 
 def test_calculator_leaves_global_dtype_and_given_module_alone(model, glycine):

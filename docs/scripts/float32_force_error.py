@@ -1,11 +1,11 @@
-"""Largest float32 force error of a model over rMD17 frames or along NVE (docs/md_protocols.md).
+"""Largest float32 force and energy errors of a model over rMD17 frames or along NVE (docs/md_protocols.md).
 
     python docs/scripts/float32_force_error.py --model azobenzene-committee --molecule azobenzene --data-dir ../shared/data/rmd17
     python docs/scripts/float32_force_error.py --model azobenzene-committee --molecule azobenzene --nve 3.6 --data-dir ../shared/data/rmd17
 
-Compares the forces of a model in float32 with its forces in float64 at the same positions, on one
-CPU thread, and prints the median and the largest |F32 - F64| (eV/Å, over all components of a
-frame) and the frames where it exceeds ``--threshold``.
+Compares the forces and energy of a model in float32 with those in float64 at the same positions,
+on one CPU thread, and prints the median and the largest |F32 - F64| (eV/Å, over all components of a
+frame), the frames where it exceeds ``--threshold``, and the median and largest |E32 - E64| (meV).
 
 Default: every frame of ``--split`` (test_01). ``--nve PS``: the frames of the MD report's float32
 conservation test (compiled, as ``python -m md_protocols.report --compile`` runs it: 5 ps at
@@ -29,23 +29,27 @@ from md_protocols.dynamics import initialise_velocities, steps_in
 from md_protocols.stability import reference_positions
 
 
-def report_nve_frames(start: Atoms, calculator: GeoFormerCalculator, duration_ps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and forces ``(F, N, 3)`` of the first ``duration_ps`` of the report's NVE run at 0.25 fs."""
+def report_nve_frames(
+    start: Atoms, calculator: GeoFormerCalculator, duration_ps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions and forces ``(F, N, 3)`` and energies ``(F,)`` of the first ``duration_ps`` of the report's
+    NVE run at 0.25 fs."""
     atoms = start.copy()
     atoms.calc = calculator
     VelocityVerlet(atoms, 0.5 * units.fs).run(steps_in(5.0, 0.5))  # the report's first run, for the same compiled state
     atoms = start.copy()
     atoms.calc = calculator
-    positions, forces = [], []
+    positions, forces, energies = [], [], []
 
     def record() -> None:
         positions.append(atoms.get_positions())
         forces.append(atoms.get_forces())
+        energies.append(atoms.get_potential_energy())
 
     dynamics = VelocityVerlet(atoms, 0.25 * units.fs)
     dynamics.attach(record, interval=1)
     dynamics.run(steps_in(duration_ps, 0.25))
-    return np.array(positions), np.array(forces)
+    return np.array(positions), np.array(forces), np.array(energies)
 
 
 def main() -> None:
@@ -66,27 +70,29 @@ def main() -> None:
     if args.nve is not None:
         start = Atoms(numbers=numbers, positions=frames[0])
         initialise_velocities(start, 300.0, np.random.default_rng(0))
-        frames, single_forces = report_nve_frames(start, single, args.nve)
+        frames, single_forces, single_energies = report_nve_frames(start, single, args.nve)
         source = f"the first {args.nve:g} ps of the report's float32 NVE run at 0.25 fs"
     else:
-        single_forces = None
+        single_forces = single_energies = None
         source = f"{len(frames)} {args.molecule} {args.split} frames"
-    errors = []
+    errors, energy_errors = [], []
     for k, positions in enumerate(tqdm(frames, unit="frame", desc="float64 forces")):
         atoms = Atoms(numbers=numbers, positions=positions)
         atoms.calc = double
-        reference = atoms.get_forces()
+        reference, reference_energy = atoms.get_forces(), atoms.get_potential_energy()
         if single_forces is None:
             atoms.calc = single
-            forces = atoms.get_forces()
+            forces, energy = atoms.get_forces(), atoms.get_potential_energy()
         else:
-            forces = single_forces[k]
+            forces, energy = single_forces[k], single_energies[k]
         errors.append(np.abs(forces - reference).max())
-    errors = np.array(errors)
+        energy_errors.append(1000 * abs(energy - reference_energy))
+    errors, energy_errors = np.array(errors), np.array(energy_errors)
     above = np.flatnonzero(errors > args.threshold)
     print(f"{args.model} on {source}: largest |F32 - F64| per frame, median {np.median(errors):.2e} eV/Å, "
           f"largest {errors.max():.2e} (frame {errors.argmax()})")
     print(f"{len(above)} frames above {args.threshold:g} eV/Å" + (f": {above.tolist()}" if len(above) else ""))
+    print(f"|E32 - E64|: median {np.median(energy_errors):.2e} meV, largest {energy_errors.max():.2e} meV")
 
 
 if __name__ == "__main__":
