@@ -56,6 +56,17 @@ def test_committee_reports_how_much_its_members_disagree(members, glycine):
         glycine.calc.get_property("energy_deviation", glycine)
 
 
+def test_float32_committee_keeps_the_float64_total_energy(members, glycine):
+    """Members with DFT-sized reference energies (total near -5,500 eV, float32 spacing 0.5 meV), in one
+    vmap group and alone: the float32 committee's energy is the float64 one to its residuals' precision."""
+    for member in members:
+        member.readout.set_energy_statistics(0.7, -0.3, [-1029.123456789 * z / 6 for z in member.species])
+    committee = GeoFormerCommittee(members)
+    energy64 = forces_and_energy(glycine, committee)[1]
+    glycine.calc = calculator(committee, dtype="float32")
+    assert abs(glycine.get_potential_energy() - energy64) < 2e-5
+
+
 def test_members_evaluated_together_match_each_member_alone(members, glycine):
     """Two members share an architecture (one vmap pass), the middle one runs alone; padded molecules."""
     water = molecule("H2O")
