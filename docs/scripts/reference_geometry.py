@@ -25,13 +25,11 @@ import ase.io
 import numpy as np
 import torch
 from ase import Atoms, units
+from ase.data import chemical_symbols
 
-from ase_geoformer import GeoFormerCalculator, rmd17
+from ase_geoformer import evaluate_structures, rmd17
 from ase_geoformer.data import read_dataset
 from md_protocols.stability import distance_histogram, h_error, pair_distances, reference_positions
-
-SYMBOLS = {1: "H", 6: "C", 7: "N", 8: "O"}
-
 
 def carbon_hydrogen_bond_force(positions: np.ndarray, forces: np.ndarray, numbers: np.ndarray) -> tuple[float, float]:
     """Mean force on each H bonded to a C along the unit vector from that C (eV/Å) and mean C-H length (Å),
@@ -51,7 +49,7 @@ def distance_classes(reference: np.ndarray, numbers: np.ndarray) -> dict[tuple[s
     means = pair_distances(reference).mean(axis=0)
     classes: dict[tuple[str, float], list[int]] = {}
     for p in np.argsort(means):
-        kind = "-".join(sorted((SYMBOLS[int(numbers[i[p]])], SYMBOLS[int(numbers[j[p]])])))
+        kind = "-".join(sorted((chemical_symbols[numbers[i[p]]], chemical_symbols[numbers[j[p]]])))
         classes.setdefault((kind, round(float(means[p]), 1)), []).append(int(p))
     return {key: np.array(pairs) for key, pairs in classes.items()}
 
@@ -76,13 +74,9 @@ def plane_split_errors(positions: np.ndarray, forces: np.ndarray, predicted: np.
 
 
 def model_forces(frames: np.ndarray, numbers: np.ndarray, model: str) -> np.ndarray:
-    calculator = GeoFormerCalculator(model=model)
-    forces = []
-    for positions in frames:
-        atoms = Atoms(numbers=numbers, positions=positions)
-        atoms.calc = calculator
-        forces.append(atoms.get_forces())
-    return np.array(forces)
+    """``(F, N, 3)`` forces (eV/Å) of ``model`` in float64 on ``(F, N, 3)`` positions, in batches."""
+    results = evaluate_structures([Atoms(numbers=numbers, positions=positions) for positions in frames], model, device="cpu")
+    return np.array([result["forces"] for result in results])
 
 
 def main() -> None:
