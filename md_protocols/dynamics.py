@@ -64,11 +64,48 @@ def steps_in(duration_ps: float, timestep_fs: float) -> int:
 
 
 def initialise_velocities(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
-    """Maxwell-Boltzmann velocities with zero total momentum (and, for a molecule, zero angular momentum)."""
+    """Maxwell-Boltzmann velocities with zero total momentum (and, for a molecule, zero angular momentum).
+
+    ASE's convention: the kinetic energy drawn is on average that of ``temperature_K`` over all 3N degrees
+    of freedom, and removing the drift and rotation keeps it, so the motion within a molecule starts on
+    average at ``temperature_K * 3N / (3N - 6)``.
+    """
     thermalize_momenta(atoms, temperature_K=temperature_K, rng=rng)
     Stationary(atoms)
     if not atoms.pbc.any():
         ZeroRotation(atoms)
+
+
+def internal_degrees_of_freedom(atoms: Atoms) -> int:
+    """Degrees of freedom of the motion within ``atoms``: 3N less the 3 of the total momentum and, for a
+    molecule (no periodic direction), the 3 of its rotation (2 for a linear molecule).
+
+    ``initialise_velocities`` zeroes those momenta, and forces from an energy that is invariant under
+    translation and rotation keep them zero, so only these degrees of freedom carry kinetic energy.
+    """
+    count = 3 * len(atoms) - 3
+    if not atoms.pbc.any() and len(atoms) > 1:
+        moments = atoms.get_moments_of_inertia()
+        count -= 2 if moments.min() < 1e-8 * moments.max() else 3
+    return max(count, 0)
+
+
+def internal_temperature(atoms: Atoms) -> float:
+    """Kinetic temperature (K) of the motion within ``atoms``: the kinetic energy less that of the centre
+    of mass and, for a molecule, of its rigid rotation, over ``internal_degrees_of_freedom``."""
+    dof = internal_degrees_of_freedom(atoms)
+    if dof == 0:
+        raise ValueError(f"{atoms.get_chemical_formula()} has no internal degrees of freedom, so no internal temperature")
+    momenta, masses = atoms.get_momenta(), atoms.get_masses()
+    kinetic = 0.5 * float((momenta**2 / masses[:, None]).sum())
+    total_momentum = momenta.sum(axis=0)
+    kinetic -= 0.5 * float(total_momentum @ total_momentum) / masses.sum()
+    if not atoms.pbc.any():
+        moments, axes = atoms.get_moments_of_inertia(vectors=True)
+        along_axes = axes @ atoms.get_angular_momentum()
+        rotating = moments > 1e-8 * moments.max()
+        kinetic -= 0.5 * float((along_axes[rotating] ** 2 / moments[rotating]).sum())
+    return 2 * kinetic / (dof * units.kB)
 
 
 def run_md(

@@ -8,7 +8,8 @@ float32), then the stability run at 500 K against the rMD17 test_01 frames. The 
 each protocol are written beside the table; the table is written atomically. Each model's row is
 also kept as ``<name>_row.json``, saved after every protocol: a report run again (after a kill, or
 with more models) reuses the rows, and the finished protocols of an unfinished row, whose
-calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``. A shipped
+calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``; a protocol
+stored at an older ``PROTOCOL_VERSIONS`` entry runs again. A shipped
 committee (``ethanol-committee``) is validated on the frames of the molecule it was trained on.
 """
 
@@ -54,6 +55,11 @@ class ReportSettings:
 
 PROTOCOLS = ("float64", "float32", "stability")
 """The parts of a row: conservation in each dtype, then stability in float64."""
+
+PROTOCOL_VERSIONS = {"float64": 1, "float32": 1, "stability": 2}
+"""Raised when a protocol's code changes its results for the same settings, so that a stored part of
+an older version runs again. stability 2: the Nosé-Hoover bath holds the motion within the molecule at
+500 K (version 1 held all 3N degrees of freedom there, which put the motion within at 500 K x 3N / (3N - 6))."""
 
 
 def validate_model(
@@ -112,11 +118,24 @@ def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[s
 
 
 def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The row saved at ``path`` if it was made with ``key``, finished or not; ``None`` otherwise (missing or stale)."""
+    """The row saved at ``path`` if it was made with ``key``, finished or not, less its protocols of an older
+    version than ``PROTOCOL_VERSIONS``; ``None`` when the file is missing or was made with another key."""
     if not path.is_file():
         return None
     stored = json.loads(path.read_text())
-    return stored["row"] if stored.get("key") == key else None
+    if stored.get("key") != key:
+        return None
+    versions = stored.get("versions", {})
+    return {
+        part: value for part, value in stored["row"].items()
+        if part not in PROTOCOLS or versions.get(part) == PROTOCOL_VERSIONS[part]
+    }
+
+
+def row_file_content(key: dict[str, Any], row: dict[str, Any]) -> str:
+    """What ``<name>_row.json`` holds: the key, the version of each protocol in ``row``, and the row."""
+    versions = {part: PROTOCOL_VERSIONS[part] for part in PROTOCOLS if part in row}
+    return json.dumps({"key": key, "versions": versions, "row": row}, indent=2) + "\n"
 
 
 def is_complete(row: dict[str, Any]) -> bool:
@@ -126,8 +145,8 @@ def is_complete(row: dict[str, Any]) -> bool:
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window | conservation | stable (ps) | h(r) error |",
-        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: |",
+        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window | conservation | stable (ps) | internal T (K) | h(r) error |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for row in rows:
         stability = row["stability"]
@@ -135,10 +154,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
             report = row[dtype]
             drifts = " / ".join(f"{r['drift_meV_per_atom_per_ps']:.4f}" for r in report["runs"])
             stable = (f"{stability['stable_ps']:g}" + ("" if stability["stable"] else " (collapsed)")) if dtype == "float64" else ""
-            h = f"{stability['h_error']:.3f}" if dtype == "float64" and stability["h_error"] is not None else ""
+            sampled = dtype == "float64" and stability["h_error"] is not None
+            h = f"{stability['h_error']:.3f}" if sampled else ""
+            temperature = f"{stability['mean_internal_temperature_K']:.0f}" if sampled else ""
             lines.append(
                 f"| {row['model']} | {dtype} | {drifts} | {report['runs'][0]['std_total_over_std_potential']:.2e} | "
-                f"{report['fluctuation_dt_over_half_dt']:.2f} | {'pass' if report['passed'] else 'FAIL'} | {stable} | {h} |"
+                f"{report['fluctuation_dt_over_half_dt']:.2f} | {'pass' if report['passed'] else 'FAIL'} | {stable} | {temperature} | {h} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -181,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 reference = rmd17.rmd17_path(args.data_dir, reference_molecule(name), "test_01")
 
                 def save(partial: dict[str, Any], row_file: Path = row_file, key: dict[str, Any] = key) -> None:
-                    atomic_write_text(row_file, json.dumps({"key": key, "row": partial}, indent=2) + "\n")
+                    atomic_write_text(row_file, row_file_content(key, partial))
 
                 row = validate_model(name, spec, reference, settings, folder, finished=row, on_progress=save)
             rows.append(row)

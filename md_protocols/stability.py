@@ -3,12 +3,15 @@
     python -m md_protocols.stability ../shared/data/rmd17/rmd17_ethanol_test_01.npz --calculator ethanol \
         --duration 50 --output reports/ethanol_stability
 
-From the first reference frame, Nosé-Hoover chain NVT (ASE) at 500 K with dt 0.5 fs. The bonds are
+From the first reference frame, Nosé-Hoover chain NVT (ASE) at 500 K with dt 0.5 fs; the bath holds the
+motion within the molecule at 500 K (ASE's chain counts 3N degrees of freedom, but a free molecule's
+drift and rotation stay zero, so its bath is set to 500 K x (3N - 6) / 3N). The bonds are
 those of the first frame (ASE's natural cutoffs); the run has collapsed when any bond length departs
 from its mean over the reference frames by more than 0.5 Å. Reported: the time to collapse (or the
 whole duration), and the h(r) error: h(r) is the distribution of all interatomic distances (500 bins
 on (0, 10] Å, normalised to unit area) and the error is the mean absolute difference between the
-simulation's and the reference frames' h(r) times 10 Å. A PNG shows both h(r).
+simulation's and the reference frames' h(r) times 10 Å. Also reported: the mean internal temperature
+of the run. A PNG shows both h(r).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from tqdm import tqdm
 
 from ase_geoformer.data import AtomsDataset, read_dataset
 from ase_geoformer.io_utils import pyplot, save_figure
-from md_protocols.dynamics import initialise_velocities, steps_in
+from md_protocols.dynamics import initialise_velocities, internal_degrees_of_freedom, internal_temperature, steps_in
 
 H_BINS = np.linspace(0.0, 10.0, 501)
 
@@ -87,6 +90,15 @@ def reference_positions(reference: AtomsDataset) -> np.ndarray:
     return reference.positions.reshape(len(reference), sizes[0], 3)
 
 
+def bath_temperature(atoms: Atoms, temperature_K: float) -> float:
+    """The temperature (K) to give ASE's ``NoseHooverChainNVT`` for the motion within ``atoms`` to be at
+    ``temperature_K``: the chain holds the kinetic energy at 3N kT / 2, and all of it is internal."""
+    dof = internal_degrees_of_freedom(atoms)
+    if dof == 0:
+        raise ValueError(f"{atoms.get_chemical_formula()}: a stability run needs a molecule of at least two atoms")
+    return temperature_K * dof / (3 * len(atoms))
+
+
 def run_stability(
     reference: AtomsDataset, calculator: BaseCalculator, settings: StabilitySettings | None = None, progress: bool = True
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -99,12 +111,12 @@ def run_stability(
     initialise_velocities(atoms, settings.temperature_K, np.random.default_rng(settings.seed))
     atoms.calc = calculator
     dynamics = NoseHooverChainNVT(
-        atoms, settings.timestep_fs * units.fs, temperature_K=settings.temperature_K,
+        atoms, settings.timestep_fs * units.fs, temperature_K=bath_temperature(atoms, settings.temperature_K),
         tdamp=settings.thermostat_damping_fs * units.fs,
     )
     check_every = max(1, int(round(settings.check_interval_fs / settings.timestep_fs)))
     total_steps = steps_in(settings.duration_ps, settings.timestep_fs)
-    sampled, collapsed_at, worst = [], None, 0.0
+    sampled, temperatures, collapsed_at, worst = [], [], None, 0.0
     with tqdm(total=total_steps, unit="step", desc="stability", disable=not progress, file=sys.stderr) as bar:
         for step in range(0, total_steps, check_every):
             dynamics.run(min(check_every, total_steps - step))
@@ -117,6 +129,7 @@ def run_stability(
                 collapsed_at = (step + check_every) * settings.timestep_fs / 1000
                 break
             sampled.append(pair_distances(positions))
+            temperatures.append(internal_temperature(atoms))
     simulated_h = distance_histogram(np.array(sampled)) if sampled else np.zeros(len(H_BINS) - 1)
     reference_h = distance_histogram(pair_distances(frames))
     report = {
@@ -129,6 +142,7 @@ def run_stability(
         "stable_ps": settings.duration_ps if collapsed_at is None else collapsed_at,
         "largest_bond_deviation_A": worst,
         "h_error": h_error(simulated_h, reference_h) if sampled else None,
+        "mean_internal_temperature_K": float(np.mean(temperatures)) if temperatures else None,
         "reference": reference.source,
         "reference_frames": len(frames),
     }

@@ -7,12 +7,20 @@ import json
 import numpy as np
 import pytest
 from ase import Atoms
-from ase.build import bulk
+from ase import units
+from ase.build import bulk, molecule
 from ase.calculators.emt import EMT
 from ase.io import read
 
 from md_protocols.calculators import make_calculator
-from md_protocols.dynamics import MDSettings, main, run_md
+from md_protocols.dynamics import (
+    MDSettings,
+    initialise_velocities,
+    internal_degrees_of_freedom,
+    internal_temperature,
+    main,
+    run_md,
+)
 
 
 def copper() -> Atoms:
@@ -58,3 +66,26 @@ def test_bad_calculator_specs_are_explained():
         make_calculator("no_such_module:Factory")
     with pytest.raises(ValueError, match="has no callable 'Nothing'"):
         make_calculator("ase.calculators.emt:Nothing")
+
+
+def test_internal_degrees_of_freedom_leave_out_drift_and_rotation():
+    assert internal_degrees_of_freedom(molecule("CH3CH2OH")) == 3 * 9 - 6
+    assert internal_degrees_of_freedom(molecule("CO2")) == 3 * 3 - 5  # a linear molecule turns about two axes
+    assert internal_degrees_of_freedom(copper()) == 3 * 32 - 3  # a crystal does not turn
+    assert internal_degrees_of_freedom(Atoms("Ar")) == 0
+    with pytest.raises(ValueError, match="no internal degrees of freedom"):
+        internal_temperature(Atoms("Ar"))
+
+
+def test_internal_temperature_ignores_drift_and_rigid_rotation():
+    ethanol = molecule("CH3CH2OH")
+    initialise_velocities(ethanol, 300.0, np.random.default_rng(0))
+    kinetic = 0.5 * float((ethanol.get_momenta() ** 2 / ethanol.get_masses()[:, None]).sum())
+    expected = 2 * kinetic / (21 * units.kB)  # no drift or rotation: all of it is internal
+    assert internal_temperature(ethanol) == pytest.approx(expected, rel=1e-9)
+    assert ethanol.get_temperature() == pytest.approx(expected * 21 / 27, rel=1e-9)  # ASE's count: 3N
+    spin, drift = np.array([0.04, -0.06, 0.08]), np.array([0.1, 0.0, -0.08])  # rad/(ASE time unit), Å/(ASE time unit)
+    arm = ethanol.positions - ethanol.get_center_of_mass()
+    ethanol.set_velocities(ethanol.get_velocities() + np.cross(spin, arm) + drift)
+    assert ethanol.get_temperature() > 2 * expected
+    assert internal_temperature(ethanol) == pytest.approx(expected, rel=1e-9)

@@ -8,11 +8,13 @@ from synthetic import morse_dataset
 
 from ase_geoformer.data import write_hdf5
 from md_protocols.report import (
+    PROTOCOL_VERSIONS,
     PROTOCOLS,
     ReportSettings,
     is_complete,
     markdown_table,
     reference_molecule,
+    row_file_content,
     row_key,
     stored_row,
     validate_model,
@@ -39,7 +41,7 @@ def test_stored_rows_are_reused_only_for_the_same_checkpoint_and_settings(tmp_pa
     key = row_key("methanol", str(checkpoint), settings)
     row_file = tmp_path / "methanol_row.json"
     assert stored_row(row_file, key) is None
-    row_file.write_text(json.dumps({"key": key, "row": {"model": "methanol"}}))
+    row_file.write_text(row_file_content(key, {"model": "methanol"}))
     assert stored_row(row_file, row_key("methanol", str(checkpoint), settings)) == {"model": "methanol"}
     longer = ReportSettings(nve_duration_ps=0.02, stability_duration_ps=0.04)
     assert stored_row(row_file, row_key("methanol", str(checkpoint), longer)) is None
@@ -66,3 +68,16 @@ def test_a_shipped_committee_is_validated_on_the_frames_of_its_molecule():
     assert reference_molecule("ethanol-committee") == "ethanol"
     assert reference_molecule("aspirin") == "aspirin"
     assert reference_molecule("methanol") == "methanol"  # not shipped: a peer calculator's molecule
+
+
+def test_a_stored_protocol_of_an_older_version_runs_again(tmp_path):
+    settings = ReportSettings(nve_duration_ps=0.02, stability_duration_ps=0.02)
+    key = row_key("methanol", "ase.calculators.emt:EMT", settings)
+    row = {"model": "methanol", "float64": {"nve": 1}, "float32": {"nve": 2}, "stability": {"h": 3}}
+    row_file = tmp_path / "methanol_row.json"
+    row_file.write_text(row_file_content(key, row))
+    assert stored_row(row_file, key) == row
+    stored = json.loads(row_file.read_text())
+    stored["versions"]["stability"] = PROTOCOL_VERSIONS["stability"] - 1
+    row_file.write_text(json.dumps(stored))
+    assert stored_row(row_file, key) == {"model": "methanol", "float64": {"nve": 1}, "float32": {"nve": 2}}

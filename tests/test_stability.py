@@ -11,7 +11,15 @@ from ase.build import molecule
 from synthetic import morse_dataset
 
 from ase_geoformer.data import write_hdf5
-from md_protocols.stability import StabilitySettings, bonds_of, distance_histogram, h_error, main, run_stability
+from md_protocols.stability import (
+    StabilitySettings,
+    bath_temperature,
+    bonds_of,
+    distance_histogram,
+    h_error,
+    main,
+    run_stability,
+)
 
 class Tethered(Calculator):
     """Every atom on a spring (10 eV/Å^2) to its place in methanol: stable at any temperature.
@@ -30,6 +38,29 @@ class Tethered(Calculator):
         forces = -10.0 * displacement
         forces[0, 0] += self.pull
         self.results = {"energy": 5.0 * float((displacement**2).sum()) - self.pull * displacement[0, 0], "forces": forces}
+
+
+class ElasticNetwork(Calculator):
+    """A spring (10 eV/Å^2) between every pair of atoms at their distance in methanol: an energy that does not
+    change under translation or rotation, so a free molecule's total and angular momentum stay zero."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        home = molecule("CH3OH").positions
+        self.first, self.second = np.triu_indices(len(home), k=1)
+        self.rest = np.linalg.norm(home[self.second] - home[self.first], axis=1)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        bond = atoms.positions[self.second] - atoms.positions[self.first]
+        length = np.linalg.norm(bond, axis=1)
+        pull = (10.0 * (length - self.rest) / length)[:, None] * bond
+        forces = np.zeros_like(atoms.positions)
+        np.add.at(forces, self.first, pull)
+        np.add.at(forces, self.second, -pull)
+        self.results = {"energy": 5.0 * float(((length - self.rest) ** 2).sum()), "forces": forces}
 
 
 SHORT = StabilitySettings(duration_ps=0.3, check_interval_fs=5.0)
@@ -73,3 +104,13 @@ def test_bonds_include_thermally_stretched_ones_and_no_non_bonded_pairs():
     symbols = ethanol.get_chemical_symbols()
     kinds = sorted("".join(sorted(symbols[i] + symbols[j])) for i, j in bonds_of(ethanol))
     assert kinds == ["CC"] + ["CH"] * 5 + ["CO", "HO"]
+
+
+def test_the_thermostat_holds_the_motion_within_a_free_molecule_at_the_temperature():
+    methanol = molecule("CH3OH")
+    assert bath_temperature(methanol, 500.0) == pytest.approx(500.0 * 12 / 18)  # 3N = 18, 3N - 6 = 12
+    report, _, _ = run_stability(morse_dataset(30), ElasticNetwork(), StabilitySettings(duration_ps=2.0), progress=False)
+    # 12 internal degrees of freedom: one sample's temperature spreads by T sqrt(2 / 12) = 0.41 T, and the 200
+    # samples of 2 ps (about 40 thermostat times) bring the mean to within a few per cent. A bath at 500 K over
+    # all 18 degrees of freedom puts the motion within at 750 K.
+    assert report["mean_internal_temperature_K"] == pytest.approx(500.0, rel=0.1)
