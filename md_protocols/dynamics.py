@@ -76,6 +76,14 @@ def initialise_velocities(atoms: Atoms, temperature_K: float, rng: np.random.Gen
         ZeroRotation(atoms)
 
 
+def _rotation_axes(atoms: Atoms) -> tuple[np.ndarray, np.ndarray]:
+    """Moments of inertia (amu Å^2) and principal axes (rows) about which ``atoms`` can turn: three for a
+    molecule, two for a linear one, none for a single atom."""
+    moments, axes = atoms.get_moments_of_inertia(vectors=True)
+    turning = moments > 1e-8 * moments.max()
+    return moments[turning], axes[turning]
+
+
 def internal_degrees_of_freedom(atoms: Atoms) -> int:
     """Degrees of freedom of the motion within ``atoms``: 3N less the 3 of the total momentum and, for a
     molecule (no periodic direction), the 3 of its rotation (2 for a linear molecule).
@@ -83,11 +91,8 @@ def internal_degrees_of_freedom(atoms: Atoms) -> int:
     ``initialise_velocities`` zeroes those momenta, and forces from an energy that is invariant under
     translation and rotation keep them zero, so only these degrees of freedom carry kinetic energy.
     """
-    count = 3 * len(atoms) - 3
-    if not atoms.pbc.any() and len(atoms) > 1:
-        moments = atoms.get_moments_of_inertia()
-        count -= 2 if moments.min() < 1e-8 * moments.max() else 3
-    return max(count, 0)
+    rotations = 0 if atoms.pbc.any() else len(_rotation_axes(atoms)[0])
+    return max(3 * len(atoms) - 3 - rotations, 0)
 
 
 def internal_temperature(atoms: Atoms) -> float:
@@ -101,10 +106,8 @@ def internal_temperature(atoms: Atoms) -> float:
     total_momentum = momenta.sum(axis=0)
     kinetic -= 0.5 * float(total_momentum @ total_momentum) / masses.sum()
     if not atoms.pbc.any():
-        moments, axes = atoms.get_moments_of_inertia(vectors=True)
-        along_axes = axes @ atoms.get_angular_momentum()
-        rotating = moments > 1e-8 * moments.max()
-        kinetic -= 0.5 * float((along_axes[rotating] ** 2 / moments[rotating]).sum())
+        moments, axes = _rotation_axes(atoms)
+        kinetic -= 0.5 * float(((axes @ atoms.get_angular_momentum()) ** 2 / moments).sum())
     return 2 * kinetic / (dof * units.kB)
 
 
