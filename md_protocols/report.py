@@ -9,8 +9,9 @@ each protocol are written beside the table; the table is written atomically. Eac
 also kept as ``<name>_row.json``, saved after every protocol: a report run again (after a kill, or
 with more models) reuses the rows, and the finished protocols of an unfinished row, whose
 calculator, checkpoint file (sha256) and settings are unchanged, unless ``--fresh``; a protocol
-stored at an older ``PROTOCOL_VERSIONS`` entry runs again. A shipped
-committee (``ethanol-committee``) is validated on the frames of the molecule it was trained on.
+stored at an older ``PROTOCOL_VERSIONS`` entry runs again; ``--table-only`` writes the table from the
+stored rows, of any version, and runs nothing. A shipped committee (``ethanol-committee``) is validated
+on the frames of the molecule it was trained on.
 """
 
 from __future__ import annotations
@@ -56,10 +57,12 @@ class ReportSettings:
 PROTOCOLS = ("float64", "float32", "stability")
 """The parts of a row: conservation in each dtype, then stability in float64."""
 
-PROTOCOL_VERSIONS = {"float64": 1, "float32": 1, "stability": 2}
+PROTOCOL_VERSIONS = {"float64": 1, "float32": 1, "stability": 3}
 """Raised when a protocol's code changes its results for the same settings, so that a stored part of
 an older version runs again. stability 2: the Nosé-Hoover bath holds the motion within the molecule at
-500 K (version 1 held all 3N degrees of freedom there, which put the motion within at 500 K x 3N / (3N - 6))."""
+500 K (version 1 held all 3N degrees of freedom there, which put the motion within at 500 K x 3N / (3N - 6)).
+stability 3: two atoms not bonded at the start coming within bonding distance is a collapse too (version 2
+watched only the bonds of the first frame), and the closest approach of non-bonded atoms is reported."""
 
 
 def validate_model(
@@ -117,9 +120,10 @@ def row_key(name: str, calculator_spec: str, settings: ReportSettings) -> dict[s
     return {"model": name, "calculator": calculator_spec, "checkpoint_sha256": digest, "settings": asdict(settings)}
 
 
-def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+def stored_row(path: Path, key: dict[str, Any], any_version: bool = False) -> dict[str, Any] | None:
     """The row saved at ``path`` if it was made with ``key``, finished or not, less its protocols of an older
-    version than ``PROTOCOL_VERSIONS``; ``None`` when the file is missing or was made with another key."""
+    version than ``PROTOCOL_VERSIONS`` (kept with ``any_version``); ``None`` when the file is missing or was
+    made with another key."""
     if not path.is_file():
         return None
     stored = json.loads(path.read_text())
@@ -128,8 +132,13 @@ def stored_row(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     versions = stored.get("versions", {})
     return {
         part: value for part, value in stored["row"].items()
-        if part not in PROTOCOLS or versions.get(part) == PROTOCOL_VERSIONS[part]
+        if part not in PROTOCOLS or any_version or versions.get(part) == PROTOCOL_VERSIONS[part]
     }
+
+
+def stored_versions(path: Path) -> dict[str, int]:
+    """The protocol versions of the row saved at ``path``."""
+    return json.loads(path.read_text()).get("versions", {})
 
 
 def row_file_content(key: dict[str, Any], row: dict[str, Any]) -> str:
@@ -143,25 +152,40 @@ def is_complete(row: dict[str, Any]) -> bool:
     return all(part in row for part in PROTOCOLS)
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
+def markdown_table(rows: list[dict[str, Any]], stability_versions: list[int] | None = None) -> str:
+    """The table, one line per model and dtype, then the cause of each collapse. ``stability_versions``: the
+    stability protocol's version of each row (default: the current one); an older one is named in the table."""
+    versions = stability_versions or [PROTOCOL_VERSIONS["stability"]] * len(rows)
     lines = [
-        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window | conservation | stable (ps) | internal T (K) | h(r) error |",
-        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window"
+        " | conservation | stable (ps) | largest bond deviation (Å) | closest non-bonded pair (Å) | internal T (K) | h(r) error |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for row in rows:
+    causes = []
+    for row, version in zip(rows, versions):
         stability = row["stability"]
         for dtype in ("float64", "float32"):
             report = row[dtype]
             drifts = " / ".join(f"{r['drift_meV_per_atom_per_ps']:.4f}" for r in report["runs"])
-            stable = (f"{stability['stable_ps']:g}" + ("" if stability["stable"] else " (collapsed)")) if dtype == "float64" else ""
-            sampled = dtype == "float64" and stability["h_error"] is not None
-            h = f"{stability['h_error']:.3f}" if sampled else ""
-            temperature = f"{stability['mean_internal_temperature_K']:.0f}" if sampled else ""
+            cells = ["", "", "", "", ""]
+            if dtype == "float64":
+                older = "" if version == PROTOCOL_VERSIONS["stability"] else f" (protocol version {version})"
+                closest = stability.get("closest_non_bonded_A")
+                sampled = stability["h_error"] is not None
+                cells = [
+                    f"{stability['stable_ps']:g}" + ("" if stability["stable"] else " (collapsed)") + older,
+                    f"{stability['largest_bond_deviation_A']:.3f}",
+                    f"{stability['closest_non_bonded_pair']} {closest:.2f}" if closest is not None else "",
+                    f"{stability['mean_internal_temperature_K']:.0f}" if sampled else "",
+                    f"{stability['h_error']:.3f}" if sampled else "",
+                ]
+                if not stability["stable"] and stability.get("collapse_cause"):
+                    causes.append(f"- {row['model']}: collapsed at {stability['time_to_collapse_ps']:g} ps: {stability['collapse_cause']}")
             lines.append(
                 f"| {row['model']} | {dtype} | {drifts} | {report['runs'][0]['std_total_over_std_potential']:.2e} | "
-                f"{report['fluctuation_dt_over_half_dt']:.2f} | {'pass' if report['passed'] else 'FAIL'} | {stable} | {temperature} | {h} |"
+                f"{report['fluctuation_dt_over_half_dt']:.2f} | {'pass' if report['passed'] else 'FAIL'} | {' | '.join(cells)} |"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ([""] + causes if causes else [])) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--compile", action="store_true", help="GeoFormer through torch.compile (faster MD)")
     parser.add_argument("--fresh", action="store_true", help="rerun every model, even those with a stored row")
+    parser.add_argument("--table-only", action="store_true",
+                        help="write the table from the stored rows of any protocol version; run nothing")
     parser.add_argument("--output", required=True, help="the Markdown file; protocol JSON and PNG files go beside it")
     args = parser.parse_args(argv)
     settings = ReportSettings(
@@ -187,14 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output)
     folder = output.with_suffix("")
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, versions = [], []
     try:
         for name in args.model or sorted(shipped_models()):
             spec = args.calculator or name
             key = row_key(name, spec, settings)
             row_file = folder / f"{name}_row.json"
-            row = None if args.fresh else stored_row(row_file, key)
-            if row is not None and is_complete(row):
+            row = None if args.fresh else stored_row(row_file, key, any_version=args.table_only)
+            if args.table_only:
+                if row is None or not is_complete(row):
+                    raise LookupError(f"{name}: no finished row for these settings in {row_file}; run without --table-only first")
+            elif row is not None and is_complete(row):
                 print(f"{name}: reusing {row_file} (same calculator, checkpoint and settings)")
             else:
                 if row is not None:
@@ -206,10 +235,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 row = validate_model(name, spec, reference, settings, folder, finished=row, on_progress=save)
             rows.append(row)
+            versions.append(stored_versions(row_file)["stability"] if args.table_only else PROTOCOL_VERSIONS["stability"])
     except (ValueError, FileNotFoundError, LookupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    atomic_write_text(output, markdown_table(rows))
+    atomic_write_text(output, markdown_table(rows, versions))
     print(output.read_text())
     return 0
 

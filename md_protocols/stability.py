@@ -1,17 +1,20 @@
-"""Stability (Fu et al., "Forces are not enough", 2022): hot NVT until a bond breaks, and the h(r) error.
+"""Stability (Fu et al., "Forces are not enough", 2022): hot NVT until the molecule's bonds change, and the h(r) error.
 
     python -m md_protocols.stability ../shared/data/rmd17/rmd17_ethanol_test_01.npz --calculator ethanol \
         --duration 50 --output reports/ethanol_stability
 
 From the first reference frame, Nosé-Hoover chain NVT (ASE) at 500 K with dt 0.5 fs; the bath holds the
 motion within the molecule at 500 K (ASE's chain counts 3N degrees of freedom, but a free molecule's
-drift and rotation stay zero, so its bath is set to 500 K x (3N - 6) / 3N). The bonds are
-those of the first frame (ASE's natural cutoffs); the run has collapsed when any bond length departs
-from its mean over the reference frames by more than 0.5 Å. Reported: the time to collapse (or the
-whole duration), and the h(r) error: h(r) is the distribution of all interatomic distances (500 bins
-on (0, 10] Å, normalised to unit area) and the error is the mean absolute difference between the
-simulation's and the reference frames' h(r) times 10 Å. Also reported: the mean internal temperature
-of the run. A PNG shows both h(r).
+drift and rotation stay zero, so its bath is set to 500 K x (3N - 6) / 3N). Two atoms are bonded when
+closer than 1.2 x the sum of their covalent radii; the bonds are those of the first frame. Every
+``check_interval_fs`` the run has collapsed when a bond breaks, its length departing from its mean over
+the reference frames by more than 0.5 Å (Fu et al.'s criterion), or when a bond forms, two atoms that
+were not bonded coming within bonding distance (two hydrogens merging, say, which leaves every bond
+intact). Reported: the time to collapse (or the whole duration) and its cause, the largest bond
+deviation, the closest approach of two non-bonded atoms (and that of the reference frames), and the
+h(r) error: h(r) is the distribution of all interatomic distances (500 bins on (0, 10] Å, normalised to
+unit area) and the error is the mean absolute difference between the simulation's and the reference
+frames' h(r) times 10 Å. Also reported: the mean internal temperature of the run. A PNG shows both h(r).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ H_BINS = np.linspace(0.0, 10.0, 501)
 @dataclass
 class StabilitySettings:
     """Temperature (K), time step (fs), length (ps), bond tolerance (Å), Nosé-Hoover damping (fs);
-    bonds are checked and h(r) sampled every ``check_interval_fs``."""
+    bonds and contacts are checked and h(r) sampled every ``check_interval_fs``."""
 
     temperature_K: float = 500.0
     timestep_fs: float = 0.5
@@ -53,22 +56,32 @@ class StabilitySettings:
 BOND_CUTOFF_FACTOR = 1.2
 
 
-def bonds_of(atoms: Atoms) -> np.ndarray:
-    """``(B, 2)`` bonded pairs i < j: closer than 1.2 x the sum of ASE's covalent radii.
-
-    The factor 1.2 keeps bonds stretched by thermal motion (a C-H bond at 1.14 Å in an rMD17
-    frame; the plain sum of radii is 1.07 Å) and stays below non-bonded distances (geminal H-H
-    about 1.8 Å, 1-3 heavy-atom pairs about 2.4 Å).
-    """
-    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=BOND_CUTOFF_FACTOR))
-    keep = first < second
-    return np.stack([first[keep], second[keep]], axis=1)
-
-
 def pair_distances(positions: np.ndarray) -> np.ndarray:
     """All distances i < j of ``(..., N, 3)`` positions, ``(..., N (N - 1) / 2)``."""
     i, j = np.triu_indices(positions.shape[-2], k=1)
     return np.linalg.norm(positions[..., j, :] - positions[..., i, :], axis=-1)
+
+
+def bonding_distances(atoms: Atoms) -> np.ndarray:
+    """``(N (N - 1) / 2,)`` distance (Å) below which each pair i < j is bonded, in ``pair_distances``' order:
+    1.2 x the sum of ASE's covalent radii.
+
+    The factor 1.2 keeps bonds stretched by thermal motion (a C-H bond at 1.14 Å in an rMD17
+    frame; the plain sum of radii is 1.07 Å) and stays below non-bonded distances (geminal H-H
+    about 1.8 Å, 1-3 heavy-atom pairs about 2.4 Å; the closest non-bonded pair in any rMD17 test_01
+    frame, salicylic acid's hydrogen-bonded O-H, is at 1.06 x its bonding distance).
+    """
+    radii = np.asarray(natural_cutoffs(atoms, mult=BOND_CUTOFF_FACTOR))
+    i, j = np.triu_indices(len(atoms), k=1)
+    return radii[i] + radii[j]
+
+
+def bonds_of(atoms: Atoms) -> np.ndarray:
+    """``(B, 2)`` bonded pairs i < j: closer than their ``bonding_distances`` (through a neighbour list, so
+    linear in the number of atoms and periodic where ``atoms`` are)."""
+    first, second = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=BOND_CUTOFF_FACTOR))
+    keep = first < second
+    return np.stack([first[keep], second[keep]], axis=1)
 
 
 def distance_histogram(distances: np.ndarray) -> np.ndarray:
@@ -99,6 +112,31 @@ def bath_temperature(atoms: Atoms, temperature_K: float) -> float:
     return temperature_K * dof / (3 * len(atoms))
 
 
+def pair_names(atoms: Atoms) -> list[str]:
+    """``"H7-H9"`` for every pair i < j, in ``pair_distances``' order (symbol and index of each atom)."""
+    names = [f"{symbol}{index}" for index, symbol in enumerate(atoms.get_chemical_symbols())]
+    return [f"{names[i]}-{names[j]}" for i, j in zip(*np.triu_indices(len(atoms), k=1))]
+
+
+def collapse_cause(
+    distances: np.ndarray, bonded: np.ndarray, reference_lengths: np.ndarray, bonding: np.ndarray,
+    bond_tolerance: float, names: list[str],
+) -> str | None:
+    """Why a frame has collapsed, or ``None``: a bond (``bonded``, a mask over pairs) whose length departs from
+    its ``reference_lengths`` (Å, one per bond) by more than ``bond_tolerance``, or a pair not bonded that
+    is closer than its ``bonding`` distance. ``distances``: the frame's ``pair_distances``."""
+    bond_pairs = np.flatnonzero(bonded)
+    deviation = distances[bond_pairs] - reference_lengths
+    if len(bond_pairs) and np.abs(deviation).max() > bond_tolerance:
+        k = int(np.argmax(np.abs(deviation)))
+        return f"bond {names[bond_pairs[k]]} at {distances[bond_pairs[k]]:.2f} Å, {deviation[k]:+.2f} Å from its reference mean"
+    formed = np.flatnonzero(~bonded & (distances < bonding))
+    if len(formed):
+        k = int(formed[np.argmin(distances[formed])])
+        return f"{names[k]}, not bonded at the start, at {distances[k]:.2f} Å (bonding distance {bonding[k]:.2f} Å)"
+    return None
+
+
 def run_stability(
     reference: AtomsDataset, calculator: BaseCalculator, settings: StabilitySettings | None = None, progress: bool = True
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -106,8 +144,11 @@ def run_stability(
     settings = settings or StabilitySettings()
     frames = reference_positions(reference)
     atoms = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
-    bonds = bonds_of(atoms)
-    reference_lengths = np.linalg.norm(frames[:, bonds[:, 1]] - frames[:, bonds[:, 0]], axis=-1).mean(axis=0)
+    names, bonding = pair_names(atoms), bonding_distances(atoms)
+    reference_distances = pair_distances(frames)
+    bonded = reference_distances[0] < bonding
+    reference_lengths = reference_distances[:, bonded].mean(axis=0)
+    non_bonded = np.flatnonzero(~bonded)
     initialise_velocities(atoms, settings.temperature_K, np.random.default_rng(settings.seed))
     atoms.calc = calculator
     dynamics = NoseHooverChainNVT(
@@ -116,31 +157,38 @@ def run_stability(
     )
     check_every = max(1, int(round(settings.check_interval_fs / settings.timestep_fs)))
     total_steps = steps_in(settings.duration_ps, settings.timestep_fs)
-    sampled, temperatures, collapsed_at, worst = [], [], None, 0.0
+    sampled, temperatures, collapsed_at, cause, worst = [], [], None, None, 0.0
+    closest = (np.inf, -1)
     with tqdm(total=total_steps, unit="step", desc="stability", disable=not progress, file=sys.stderr) as bar:
         for step in range(0, total_steps, check_every):
             dynamics.run(min(check_every, total_steps - step))
             bar.update(min(check_every, total_steps - step))
-            positions = atoms.get_positions()
-            lengths = np.linalg.norm(positions[bonds[:, 1]] - positions[bonds[:, 0]], axis=-1)
-            deviation = float(np.abs(lengths - reference_lengths).max())
-            worst = max(worst, deviation)
-            if deviation > settings.bond_tolerance:
+            distances = pair_distances(atoms.get_positions())
+            worst = max(worst, float(np.abs(distances[bonded] - reference_lengths).max(initial=0.0)))
+            if len(non_bonded):
+                k = int(non_bonded[np.argmin(distances[non_bonded])])
+                closest = min(closest, (float(distances[k]), k))
+            cause = collapse_cause(distances, bonded, reference_lengths, bonding, settings.bond_tolerance, names)
+            if cause is not None:
                 collapsed_at = (step + check_every) * settings.timestep_fs / 1000
                 break
-            sampled.append(pair_distances(positions))
+            sampled.append(distances)
             temperatures.append(internal_temperature(atoms))
     simulated_h = distance_histogram(np.array(sampled)) if sampled else np.zeros(len(H_BINS) - 1)
-    reference_h = distance_histogram(pair_distances(frames))
+    reference_h = distance_histogram(reference_distances)
     report = {
         "formula": atoms.get_chemical_formula(),
         "calculator": type(calculator).__name__,
         "settings": asdict(settings),
-        "bonds": len(bonds),
+        "bonds": int(bonded.sum()),
         "stable": collapsed_at is None,
         "time_to_collapse_ps": collapsed_at,
+        "collapse_cause": cause,
         "stable_ps": settings.duration_ps if collapsed_at is None else collapsed_at,
         "largest_bond_deviation_A": worst,
+        "closest_non_bonded_A": closest[0] if len(non_bonded) else None,
+        "closest_non_bonded_pair": names[closest[1]] if len(non_bonded) else None,
+        "reference_closest_non_bonded_A": float(reference_distances[:, non_bonded].min()) if len(non_bonded) else None,
         "h_error": h_error(simulated_h, reference_h) if sampled else None,
         "mean_internal_temperature_K": float(np.mean(temperatures)) if temperatures else None,
         "reference": reference.source,

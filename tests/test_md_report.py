@@ -12,6 +12,7 @@ from md_protocols.report import (
     PROTOCOLS,
     ReportSettings,
     is_complete,
+    main,
     markdown_table,
     reference_molecule,
     row_file_content,
@@ -81,3 +82,31 @@ def test_a_stored_protocol_of_an_older_version_runs_again(tmp_path):
     stored["versions"]["stability"] = PROTOCOL_VERSIONS["stability"] - 1
     row_file.write_text(json.dumps(stored))
     assert stored_row(row_file, key) == {"model": "methanol", "float64": {"nve": 1}, "float32": {"nve": 2}}
+
+
+def test_the_table_names_each_collapse_and_its_cause(tmp_path):
+    write_hdf5(morse_dataset(10), tmp_path / "ref.h5")
+    settings = ReportSettings(nve_duration_ps=0.02, stability_duration_ps=0.02)
+    row = validate_model("methanol", "ase.calculators.emt:EMT", tmp_path / "ref.h5", settings, tmp_path)
+    row["stability"].update(stable=True, time_to_collapse_ps=None, stable_ps=0.02, collapse_cause=None)
+    assert "collapsed" not in markdown_table([row])
+    cause = "H4-H5, not bonded at the start, at 0.30 Å (bonding distance 0.74 Å)"
+    row["stability"].update(stable=False, time_to_collapse_ps=0.01, stable_ps=0.01, collapse_cause=cause)
+    table = markdown_table([row])
+    assert "| 0.01 (collapsed) |" in table and f"- methanol: collapsed at 0.01 ps: {cause}" in table
+
+
+def test_table_only_tabulates_stored_rows_of_an_older_version_and_names_it(tmp_path):
+    arguments = ["--model", "methanol", "--calculator", "ase.calculators.emt:EMT", "--nve-duration", "0.02",
+                 "--stability-duration", "0.02", "--output", str(tmp_path / "report.md")]
+    assert main([*arguments, "--table-only"]) == 1  # nothing stored yet, and nothing runs
+    assert not (tmp_path / "report.md").exists()
+    write_hdf5(morse_dataset(10), tmp_path / "ref.h5")
+    settings = ReportSettings(nve_duration_ps=0.02, stability_duration_ps=0.02)
+    row = validate_model("methanol", "ase.calculators.emt:EMT", tmp_path / "ref.h5", settings, tmp_path)
+    stored = json.loads(row_file_content(row_key("methanol", "ase.calculators.emt:EMT", settings), row))
+    stored["versions"]["stability"] = PROTOCOL_VERSIONS["stability"] - 1
+    (tmp_path / "report" / "methanol_row.json").write_text(json.dumps(stored))
+    assert main([*arguments, "--table-only"]) == 0
+    version = PROTOCOL_VERSIONS["stability"] - 1
+    assert f"(protocol version {version}) |" in (tmp_path / "report.md").read_text()

@@ -1,25 +1,37 @@
-"""Stability protocol: a stable run is reported stable with a small h(r) error; a planted collapse is caught."""
+"""Stability protocol: a stable run is reported stable with a small h(r) error; a planted bond break and a planted
+merge of two atoms are caught; the reference frames of rMD17 are not taken for a collapse."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
+from ase import Atoms
 from ase.build import molecule
 from synthetic import morse_dataset
 
-from ase_geoformer.data import write_hdf5
+from ase_geoformer.data import read_dataset, write_hdf5
 from md_protocols.stability import (
     StabilitySettings,
     bath_temperature,
+    bonding_distances,
     bonds_of,
+    collapse_cause,
     distance_histogram,
     h_error,
     main,
+    pair_distances,
+    pair_names,
+    reference_positions,
     run_stability,
 )
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rmd17"
+RMD17 = ("aspirin", "azobenzene", "benzene", "ethanol", "malonaldehyde", "naphthalene", "paracetamol", "salicylic",
+         "toluene", "uracil")
 
 class Tethered(Calculator):
     """Every atom on a spring (10 eV/Å^2) to its place in methanol: stable at any temperature.
@@ -38,6 +50,16 @@ class Tethered(Calculator):
         forces = -10.0 * displacement
         forces[0, 0] += self.pull
         self.results = {"energy": 5.0 * float((displacement**2).sum()) - self.pull * displacement[0, 0], "forces": forces}
+
+
+class MergingHydrogens(Tethered):
+    """Tethered, but methanol's hydrogens 4 and 5 (both on the carbon) have one home, 1.10 Å from the carbon
+    between their own: they swing through each other while every C-H bond keeps its length within 0.15 Å."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        carbon, middle = self.home[0], 0.5 * (self.home[4] + self.home[5])
+        self.home[4] = self.home[5] = carbon + 1.10 * (middle - carbon) / np.linalg.norm(middle - carbon)
 
 
 class ElasticNetwork(Calculator):
@@ -78,6 +100,44 @@ def test_a_planted_collapse_is_caught():
     assert not report["stable"]
     assert 0 < report["time_to_collapse_ps"] < 0.3
     assert report["largest_bond_deviation_A"] > 0.5
+    assert report["collapse_cause"].startswith("bond C0-")
+
+
+def test_two_atoms_merging_is_a_collapse_though_every_bond_holds():
+    report, _, _ = run_stability(morse_dataset(30), MergingHydrogens(), SHORT, progress=False)
+    assert not report["stable"]
+    assert report["largest_bond_deviation_A"] < 0.5  # Fu et al.'s bond criterion alone passes this run
+    assert report["collapse_cause"].startswith("H4-H5, not bonded at the start")
+    assert report["closest_non_bonded_pair"] == "H4-H5"
+    assert report["closest_non_bonded_A"] < 0.74 < report["reference_closest_non_bonded_A"]  # H-H bonds below 0.744 Å
+
+
+def test_the_collapse_cause_names_the_broken_or_formed_bond_and_nothing_for_the_start():
+    methanol = molecule("CH3OH")
+    names, bonding = pair_names(methanol), bonding_distances(methanol)
+    start = pair_distances(methanol.positions)
+    bonded = start < bonding
+    assert collapse_cause(start, bonded, start[bonded], bonding, 0.5, names) is None
+    stretched = methanol.copy()
+    stretched.set_distance(0, 1, 2.0, fix=0)
+    cause = collapse_cause(pair_distances(stretched.positions), bonded, start[bonded], bonding, 0.5, names)
+    assert cause.startswith("bond C0-O1 at 2.00 Å, +0.58 Å")
+    merged = methanol.copy()
+    merged.positions[5] = merged.positions[4] + [0.0, 0.0, 0.3]
+    cause = collapse_cause(pair_distances(merged.positions), bonded, start[bonded], bonding, 10.0, names)
+    assert cause.startswith("H4-H5, not bonded at the start, at 0.30 Å")
+
+
+@pytest.mark.skipif(not (DATA / "rmd17_ethanol_test_01.npz").exists(), reason=f"rMD17 files not found at {DATA}")
+@pytest.mark.parametrize("name", RMD17)
+def test_no_rmd17_reference_frame_is_taken_for_a_collapse(name):
+    reference = read_dataset(DATA / f"rmd17_{name}_test_01.npz")
+    frames = reference_positions(reference)
+    atoms = Atoms(numbers=reference.numbers[: frames.shape[1]], positions=frames[0])
+    names, bonding, distances = pair_names(atoms), bonding_distances(atoms), pair_distances(frames)
+    bonded = distances[0] < bonding
+    lengths = distances[:, bonded].mean(axis=0)
+    assert [collapse_cause(d, bonded, lengths, bonding, 0.5, names) for d in distances] == [None] * len(frames)
 
 
 def test_h_error_is_zero_for_equal_distributions_and_two_for_disjoint_ones():
