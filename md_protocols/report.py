@@ -158,7 +158,7 @@ def markdown_table(rows: list[dict[str, Any]], stability_versions: list[int] | N
     versions = stability_versions or [PROTOCOL_VERSIONS["stability"]] * len(rows)
     lines = [
         "| model | dtype | drift (meV/atom/ps), dt / dt/2 | std(E_tot)/std(E_pot) | fluctuation(dt)/fluctuation(dt/2), leading window"
-        " | conservation | stable (ps) | largest bond deviation (Å) | closest non-bonded pair (Å) | internal T (K) | h(r) error |",
+        " | conservation | stable (ps) | largest bond deviation (Å) | closest non-bonded pair (Å), run (reference frames) | internal T (K) | h(r) error |",
         "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     causes = []
@@ -175,7 +175,8 @@ def markdown_table(rows: list[dict[str, Any]], stability_versions: list[int] | N
                 cells = [
                     f"{stability['stable_ps']:g}" + ("" if stability["stable"] else " (collapsed)") + older,
                     f"{stability['largest_bond_deviation_A']:.3f}",
-                    f"{stability['closest_non_bonded_pair']} {closest:.2f}" if closest is not None else "",
+                    f"{stability['closest_non_bonded_pair']} {closest:.2f} ({stability['reference_closest_non_bonded_A']:.2f})"
+                    if closest is not None else "",
                     f"{stability['mean_internal_temperature_K']:.0f}" if sampled else "",
                     f"{stability['h_error']:.3f}" if sampled else "",
                 ]

@@ -91,9 +91,11 @@ def test_the_table_names_each_collapse_and_its_cause(tmp_path):
     row["stability"].update(stable=True, time_to_collapse_ps=None, stable_ps=0.02, collapse_cause=None)
     assert "collapsed" not in markdown_table([row])
     cause = "H4-H5, not bonded at the start, at 0.30 Å (bonding distance 0.74 Å)"
-    row["stability"].update(stable=False, time_to_collapse_ps=0.01, stable_ps=0.01, collapse_cause=cause)
+    row["stability"].update(stable=False, time_to_collapse_ps=0.01, stable_ps=0.01, collapse_cause=cause,
+                            closest_non_bonded_pair="H4-H5", closest_non_bonded_A=0.3, reference_closest_non_bonded_A=1.77)
     table = markdown_table([row])
     assert "| 0.01 (collapsed) |" in table and f"- methanol: collapsed at 0.01 ps: {cause}" in table
+    assert "| H4-H5 0.30 (1.77) |" in table
 
 
 def test_table_only_tabulates_stored_rows_of_an_older_version_and_names_it(tmp_path):
