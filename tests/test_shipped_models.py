@@ -67,6 +67,7 @@ def test_the_model_list_shows_each_model_with_its_stored_errors(capsys):
     assert "| uracil-committee (committee of 4) | HCNO |" in table
     assert "| azobenzene-committee (committee of 3) | HCN |" in table
     assert "| salicylic-committee (committee of 6) | HCO |" in table
+    assert "| benzene-committee (committee of 3) | HC |" in table
 
 
 def test_the_model_card_table_matches_each_checkpoints_stored_errors():
