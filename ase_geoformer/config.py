@@ -50,9 +50,6 @@ class GeoFormerConfig:
         neighbour_species: if True, the initial features (positional encoding and V) weight each
             neighbour's radial filter by a learned vector of the neighbour's species; if False they
             see only distances, as in GeoT.
-        quadrupole_invariants: if True, the initial h also gets invariants of each atom's traceless
-            second moment of neighbour directions (angular order 2, ``QuadrupoleInvariants``), which
-            V (order 1) cannot carry; if False, h starts from distances only, as in GeoT.
     """
 
     species: tuple[int, ...]
@@ -66,7 +63,6 @@ class GeoFormerConfig:
     gate_hidden: int = 32
     readout_hidden: int = 64
     neighbour_species: bool = False
-    quadrupole_invariants: bool = False
 
     def __post_init__(self) -> None:
         species = tuple(int(z) for z in self.species)
@@ -83,9 +79,8 @@ class GeoFormerConfig:
                 f"channels ({self.channels}) must be divisible by num_heads ({self.num_heads}); "
                 "change one of them"
             )
-        for name in ("neighbour_species", "quadrupole_invariants"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not isinstance(self.neighbour_species, bool):
+            raise ValueError(f"neighbour_species must be true or false, got {self.neighbour_species!r}")
         if self.r_max <= 0:
             raise ValueError(f"r_max must be positive (Å), got {self.r_max}")
         for name in ("channels", "num_heads", "num_blocks", "num_radial", "ffn_multiplier", "gate_hidden", "readout_hidden"):

@@ -53,20 +53,17 @@ def test_config_rejects_bad_values():
         GeoFormerConfig.from_dict({"species": [1], "chanels": 8})
     with pytest.raises(ValueError, match="neighbour_species must be true or false"):
         small_config(neighbour_species="false")
-    with pytest.raises(ValueError, match="quadrupole_invariants must be true or false"):
-        small_config(quadrupole_invariants=1)
 
 
-@pytest.mark.parametrize("option", ["neighbour_species", "quadrupole_invariants"])
-def test_checkpoint_written_before_an_option_loads_without_it(model, tmp_path, option):
-    """Checkpoints without an option's entry (all written before it existed) keep their meaning."""
+def test_checkpoint_written_before_neighbour_species_loads_species_blind(model, tmp_path):
+    """Checkpoints without the option's entry (all written before it existed) keep their meaning."""
     path = tmp_path / "model.pt"
     save_checkpoint(path, model)
     content = torch.load(path, weights_only=True)
-    assert content["config"].pop(option) is False
+    assert content["config"].pop("neighbour_species") is False
     content["sha256"] = _digest({k: v for k, v in content.items() if k != "sha256"})
     torch.save(content, path)
-    assert getattr(load_checkpoint(path).model.config, option) is False
+    assert load_checkpoint(path).model.config.neighbour_species is False
 
 
 def test_tampered_weights_are_refused(model, tmp_path):

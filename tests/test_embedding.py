@@ -1,9 +1,7 @@
-"""The initial features see the species of an atom's neighbours only with ``neighbour_species``, and the
-second angular moment of its neighbours only with ``quadrupole_invariants``."""
+"""The initial features see the species of an atom's neighbours only with ``neighbour_species``."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from ase import Atoms
@@ -49,20 +47,3 @@ def test_neighbour_species_filters_start_species_blind():
     torch.testing.assert_close(
         aware.atomic_energies(batch.species, graph), blind.atomic_energies(batch.species, graph), rtol=0, atol=1e-12
     )
-
-
-@pytest.mark.parametrize("quadrupole_invariants", [False, True])
-def test_initial_features_see_the_second_angular_moment_only_when_asked(quadrupole_invariants):
-    """Four neighbours at 1.2 Å, square planar or tetrahedral: the same distances from the centre and
-    no first moment (the directions sum to zero), but a second moment only in the plane."""
-    model = random_model(small_config(quadrupole_invariants=quadrupole_invariants))
-    square = 1.2 * np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, -1.0, 0.0]])
-    tetrahedron = 1.2 / np.sqrt(3.0) * np.array([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0], [-1.0, 1.0, -1.0], [-1.0, -1.0, 1.0]])
-    features = [
-        _initial_features_of_first_atom(model, Atoms("CH4", positions=np.vstack([[0.0, 0.0, 0.0], ligands])))
-        for ligands in (square, tetrahedron)
-    ]
-    (h_square, v_square), (h_tetrahedron, v_tetrahedron) = features
-    torch.testing.assert_close(v_square, torch.zeros_like(v_square), rtol=0, atol=1e-12)
-    torch.testing.assert_close(v_tetrahedron, torch.zeros_like(v_tetrahedron), rtol=0, atol=1e-12)
-    assert (not torch.allclose(h_square, h_tetrahedron, rtol=0, atol=1e-9)) == quadrupole_invariants

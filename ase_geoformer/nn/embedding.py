@@ -67,34 +67,3 @@ class InitialVectorFeatures(nn.Module):
         if neighbour_filter is not None:
             weights = weights * neighbour_filter
         return graph.sum_over_neighbours(unit_vectors[..., :, None] * weights[..., None, :])
-
-
-class QuadrupoleInvariants(nn.Module):
-    """Invariants of each atom's traceless second moment of neighbour directions, ``(..., C)``.
-
-    ``T_i = sum_j (u_ij u_ij^T - I/3) (W phi(d_ij)) c(d_ij)``, a symmetric traceless 3 x 3 matrix per
-    channel (angular order l = 2), and the output ``W_out <A T_i, B T_i>``, the channel-wise
-    Frobenius products of two linear maps of ``T_i`` over channels. Summed over neighbour pairs
-    (j, k) this is ``R(d_ij) R(d_ik) ((u_ij . u_ik)^2 - 1/3)``: the ``P_2(cos theta_jik)`` part of the
-    angles around i, which V (order l = 1) cannot carry and its products never build.
-    ``neighbour_filter`` (pair shape ``(P..., C)``), when given, multiplies ``W phi`` channel-wise.
-    """
-
-    def __init__(self, num_radial: int, channels: int) -> None:
-        super().__init__()
-        self.radial_weights = nn.Linear(num_radial, channels, bias=False)
-        self.left = nn.Linear(channels, channels, bias=False)
-        self.right = nn.Linear(channels, channels, bias=False)
-        self.output = nn.Linear(channels, channels, bias=False)
-
-    def forward(
-        self, graph: Graph, radial: torch.Tensor, cutoff: torch.Tensor, neighbour_filter: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        unit_vectors = graph.vectors / graph.distances[..., None]
-        identity = torch.eye(3, dtype=unit_vectors.dtype, device=unit_vectors.device)
-        traceless = unit_vectors[..., :, None] * unit_vectors[..., None, :] - identity / 3.0
-        weights = self.radial_weights(radial) * cutoff[..., None]
-        if neighbour_filter is not None:
-            weights = weights * neighbour_filter
-        moments = graph.sum_over_neighbours(traceless.flatten(-2)[..., :, None] * weights[..., None, :])
-        return self.output((self.left(moments) * self.right(moments)).sum(-2))

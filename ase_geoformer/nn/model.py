@@ -7,12 +7,7 @@ from torch import nn
 
 from ase_geoformer.config import GeoFormerConfig
 from ase_geoformer.nn.block import GeoFormerBlock
-from ase_geoformer.nn.embedding import (
-    GeometricPositionalEncoding,
-    InitialVectorFeatures,
-    NeighbourSpeciesFilter,
-    QuadrupoleInvariants,
-)
+from ase_geoformer.nn.embedding import GeometricPositionalEncoding, InitialVectorFeatures, NeighbourSpeciesFilter
 from ase_geoformer.nn.graph import Graph
 from ase_geoformer.nn.radial import BesselBasis, PolynomialEnvelope
 from ase_geoformer.nn.readout import AtomicEnergyReadout
@@ -38,11 +33,6 @@ class GeoFormer(nn.Module):
         if config.neighbour_species:
             self.neighbour_scalar_filter = NeighbourSpeciesFilter(len(config.species), config.channels)
             self.neighbour_vector_filter = NeighbourSpeciesFilter(len(config.species), config.channels)
-        self.quadrupole_invariants = self.neighbour_quadrupole_filter = None
-        if config.quadrupole_invariants:
-            self.quadrupole_invariants = QuadrupoleInvariants(config.num_radial, config.channels)
-            if config.neighbour_species:
-                self.neighbour_quadrupole_filter = NeighbourSpeciesFilter(len(config.species), config.channels)
         self.blocks = nn.ModuleList(GeoFormerBlock(config) for _ in range(config.num_blocks))
         self.final_norm = nn.LayerNorm(config.channels)
         self.readout = AtomicEnergyReadout(config.channels, config.readout_hidden, len(config.species))
@@ -66,11 +56,6 @@ class GeoFormer(nn.Module):
             scalar_filter = self.neighbour_scalar_filter(species, graph)
             vector_filter = self.neighbour_vector_filter(species, graph)
         h = self.species_embedding(species) + self.positional_encoding(graph, radial, cutoff, scalar_filter)
-        if self.quadrupole_invariants is not None:
-            quadrupole_filter = None
-            if self.neighbour_quadrupole_filter is not None:
-                quadrupole_filter = self.neighbour_quadrupole_filter(species, graph)
-            h = h + self.quadrupole_invariants(graph, radial, cutoff, quadrupole_filter)
         return h, self.initial_vectors(graph, radial, cutoff, vector_filter)
 
     def forward(self, species: torch.Tensor, graph: Graph) -> torch.Tensor:
